@@ -1,0 +1,39 @@
+# Runtime shared by every HVG config: scope, hooks, logging, environment.
+default_scope = 'hvg'
+
+default_hooks = dict(
+    runtime_info=dict(type='RuntimeInfoHook'),
+    timer=dict(type='IterTimerHook'),
+    logger=dict(type='LoggerHook', interval=50),
+    param_scheduler=dict(type='ParamSchedulerHook'),
+    checkpoint=dict(
+        type='CheckpointHook',
+        interval=5000,
+        by_epoch=False,
+        max_keep_ckpts=5,
+        save_last=True),
+    sampler_seed=dict(type='DistSamplerSeedHook'),
+    # Checkpoints load with torch.load(weights_only=True): no pickled objects.
+    weights_only_checkpoint=dict(type='WeightsOnlyCheckpointHook'),
+    # A NaN/inf loss or gradient stops the run (action='skip' skips the step).
+    nonfinite_guard=dict(type='NonFiniteGuardHook', action='stop'),
+    # Fixed-noise sample grids (GIF + MP4) in {work_dir}/samples.
+    samples=dict(type='VideoSamplesHook', interval=5000, num_samples=16, fps=8))
+
+env_cfg = dict(
+    cudnn_benchmark=True,
+    mp_cfg=dict(mp_start_method='fork', opencv_num_threads=0),
+    # tools/train.py switches to gloo when CUDA is not available.
+    dist_cfg=dict(backend='nccl'))
+
+# Each sub-network gets its own DDP wrapper: the level's train_step drives them.
+model_wrapper_cfg = dict(
+    type='MMSeparateDistributedDataParallel',
+    broadcast_buffers=False,
+    find_unused_parameters=False)
+
+log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
+log_level = 'INFO'
+load_from = None
+resume = False
+randomness = dict(seed=None)

@@ -1,0 +1,32 @@
+# Level 1, p(x_1): ConvGRU generator, spatial + temporal discriminators.
+# Appendix B.1 lost its widths; these are DVD-GAN's (ch=96; G multipliers
+# 8,8,4,2 for a 4-unit 4x4->32x32 generator; D multipliers 2,4,8,16).
+model = dict(
+    type='Level1GAN',
+    discriminator_steps=2,
+    data_preprocessor=dict(type='VideoDataPreprocessor'),
+    generator=dict(
+        type='Level1Generator',
+        num_frames=24,
+        out_size=32,
+        base_channels=96,
+        channel_mults=(8, 8, 4, 2),
+        noise_dim=128,
+        num_classes=0,
+        class_embed_dim=128),
+    discriminator=dict(
+        type='DiscriminatorGroup',
+        spatial=dict(
+            type='SpatialDiscriminator',
+            base_channels=96,
+            channel_mults=(2, 4, 8, 16),
+            num_sampled_frames=8,
+            num_classes=0),
+        temporal=dict(
+            type='TemporalDiscriminator',
+            base_channels=96,
+            channel_mults=(2, 4, 8, 16),
+            num_3d_blocks=2,
+            input_downsample=2,
+            num_classes=0)),
+    loss=dict(type='GeometricHingeLoss'))

@@ -1,0 +1,21 @@
+# Level 1 of the 3-level BDD100K model (section 5.3): unconditional,
+# 12 frames of 64x64 at temporal subsampling 8.
+_base_ = [
+    '../_base_/models/level1_gan.py',
+    '../_base_/datasets/bdd100k_l1.py',
+    '../_base_/schedules/gan_adam.py',
+    '../_base_/default_runtime.py',
+]
+
+num_frames = 12
+
+# 5 units for 4x4 -> 64x64; discriminators get one more downsampling block.
+model = dict(
+    generator=dict(
+        num_frames=num_frames, out_size=64, channel_mults=(8, 8, 8, 4, 2),
+        num_classes=0),
+    discriminator=dict(
+        spatial=dict(channel_mults=(2, 4, 8, 16, 16), num_classes=0),
+        temporal=dict(channel_mults=(2, 4, 8, 16, 16), num_classes=0)))
+
+train_cfg = dict(max_iters=200000)  # 100k generator iterations

@@ -1,0 +1,8 @@
+"""Training machinery: hooks and the multi-optimizer constructor."""
+from .hooks import NonFiniteError, NonFiniteGuardHook, VideoSamplesHook
+from .optimizers import MultiOptimWrapperConstructor
+
+__all__ = [
+    'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
+    'MultiOptimWrapperConstructor'
+]

@@ -1,0 +1,8 @@
+from .nonfinite_guard_hook import NonFiniteError, NonFiniteGuardHook
+from .video_samples_hook import VideoSamplesHook
+from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
+
+__all__ = [
+    'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
+    'WeightsOnlyCheckpointHook'
+]

@@ -1,0 +1,37 @@
+"""Several discriminators judged as one: their outputs are concatenated."""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from torch import Tensor
+
+from hvg.registry import MODELS
+
+
+@MODELS.register_module()
+class DiscriminatorGroup(nn.Module):
+    """The spatial and temporal discriminators of a level, as one module.
+
+    Appendix B.1: "We concatenate the output of both discriminators and use a
+    geometric hinge loss". Keeping them in one module gives the level one
+    optimizer and one DDP wrapper for all of its discriminators.
+
+    Args:
+        spatial: config of the spatial discriminator, or None.
+        temporal: config of the temporal discriminator, or None.
+
+    Shapes: ``forward(video (B, C, T, H, W), labels)`` -> scores ``(B, N)``,
+    N being the total number of output locations.
+    """
+
+    def __init__(self, spatial: Optional[dict] = None, temporal: Optional[dict] = None):
+        super().__init__()
+        self.spatial = MODELS.build(spatial) if spatial is not None else None
+        self.temporal = MODELS.build(temporal) if temporal is not None else None
+        if self.spatial is None and self.temporal is None:
+            raise ValueError('a DiscriminatorGroup needs at least one discriminator')
+
+    def forward(self, video: Tensor, labels: Optional[Tensor] = None) -> Tensor:
+        scores = [d(video, labels) for d in (self.spatial, self.temporal)
+                  if d is not None]
+        return torch.cat(scores, dim=1)

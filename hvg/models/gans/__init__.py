@@ -1,0 +1,5 @@
+"""Per-level GAN models (mmengine BaseModels with their own train_step)."""
+from .base_level_gan import BaseLevelGAN, frozen, unwrap
+from .level1_gan import Level1GAN
+
+__all__ = ['BaseLevelGAN', 'Level1GAN', 'frozen', 'unwrap']

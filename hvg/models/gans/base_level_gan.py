@@ -1,0 +1,184 @@
+"""The training loop shared by every level: D steps, G steps, non-finite guard."""
+from contextlib import ExitStack, contextmanager
+from typing import Dict, Iterator, List, Optional
+
+import torch
+import torch.nn as nn
+from mmengine.dist import all_reduce
+from mmengine.logging import MessageHub
+from mmengine.model import BaseModel, is_model_wrapper
+from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
+from torch import Tensor
+
+from hvg.registry import MODELS
+
+
+@contextmanager
+def frozen(module: nn.Module) -> Iterator[None]:
+    """Stop gradients into ``module`` (and DDP's gradient sync) for a while.
+
+    During a generator step the discriminators are only a function of the
+    fake video: their parameters must get no gradient. Under DDP, ``no_sync``
+    also keeps the reducer from waiting for gradients that never come.
+    """
+    params = [p for p in module.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    with ExitStack() as stack:
+        if isinstance(module, nn.parallel.DistributedDataParallel):
+            stack.enter_context(module.no_sync())
+        try:
+            yield
+        finally:
+            for p in params:
+                p.requires_grad_(True)
+
+
+def total_grad_norm(params: List[nn.Parameter]) -> Tensor:
+    """L2 norm of all gradients together (inf or nan if any gradient is)."""
+    if not params:
+        return torch.tensor(0.0)
+    norms = torch.stack([torch.linalg.vector_norm(p.grad.detach()) for p in params])
+    return torch.linalg.vector_norm(norms)
+
+
+class BaseLevelGAN(BaseModel):
+    """One level of the hierarchy as a GAN, trained with mmengine's Runner.
+
+    ``train_step`` reads like the algorithm: every iteration updates the
+    discriminators once; every ``discriminator_steps``-th iteration also
+    updates the generator (appendix A: two D updates per G update), with the
+    discriminators frozen. Subclasses say how to make fakes and how to score
+    a video (``generate_fake``, ``discriminate``), not how to loop.
+
+    A step whose loss or gradient is not finite is never applied: the
+    parameters keep their last finite values and the event is returned in the
+    log variables (``nonfinite``), where ``NonFiniteGuardHook`` stops the run
+    or counts the skip, as the config says.
+
+    Args:
+        generator: config of the generator.
+        discriminator: config of the discriminator (usually a group).
+        loss: config of the GAN loss (``disc_loss`` and ``gen_loss``).
+        discriminator_steps: D updates per G update.
+        data_preprocessor: config of the data preprocessor.
+    """
+
+    def __init__(self, generator: dict, discriminator: dict,
+                 loss: dict = dict(type='GeometricHingeLoss'),
+                 discriminator_steps: int = 2,
+                 data_preprocessor: dict = dict(type='VideoDataPreprocessor'),
+                 init_cfg: Optional[dict] = None):
+        super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
+        if discriminator_steps < 1:
+            raise ValueError('discriminator_steps must be >= 1')
+        self.generator = MODELS.build(generator)
+        self.discriminator = MODELS.build(discriminator)
+        self.loss = MODELS.build(loss)
+        self.discriminator_steps = discriminator_steps
+        self.nonfinite_events: List[str] = []
+        self._local_iter = 0
+
+    # --- what a level supplies -------------------------------------------------
+    def generate_fake(self, batch: dict) -> dict:
+        """Fake sample(s) for a batch, as a dict with at least ``video``."""
+        raise NotImplementedError
+
+    def real_sample(self, batch: dict) -> dict:
+        """The real sample of a batch, in the same form as ``generate_fake``."""
+        raise NotImplementedError
+
+    def discriminate(self, sample: dict, batch: dict) -> Tensor:
+        """Scores ``(B, N)`` of a sample (real or fake)."""
+        raise NotImplementedError
+
+    def unpack(self, data: dict) -> dict:
+        """Preprocessed data -> the batch dict the methods above consume."""
+        raise NotImplementedError
+
+    # --- the loop -------------------------------------------------------------
+    def _iteration(self) -> int:
+        it = MessageHub.get_current_instance().get_info('iter')
+        return self._local_iter if it is None else it
+
+    def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
+        self.nonfinite_events = []
+        batch = self.unpack(self.data_preprocessor(data, True))
+        iteration = self._iteration()
+        d_wrapper = optim_wrapper['discriminator']
+        with d_wrapper.optim_context(self.discriminator):
+            log_vars = self.update_discriminator(batch, d_wrapper, iteration)
+        if (iteration + 1) % self.discriminator_steps == 0:
+            g_wrapper = optim_wrapper['generator']
+            with frozen(self.discriminator), g_wrapper.optim_context(self.generator):
+                log_vars.update(self.update_generator(batch, g_wrapper, iteration))
+        log_vars['nonfinite'] = torch.tensor(float(len(self.nonfinite_events)))
+        self._local_iter += 1
+        return log_vars
+
+    def update_discriminator(self, batch: dict, optim_wrapper: OptimWrapper,
+                             iteration: int) -> Dict[str, Tensor]:
+        with torch.no_grad():
+            fake = self.generate_fake(batch)
+        real_scores = self.discriminate(self.real_sample(batch), batch)
+        fake_scores = self.discriminate(fake, batch)
+        loss = self.loss.disc_loss(real_scores, fake_scores)
+        grad_norm = self.apply_update(loss, optim_wrapper, 'discriminator', iteration)
+        return dict(loss_disc=loss.detach(), d_real=real_scores.detach().mean(),
+                    d_fake=fake_scores.detach().mean(), grad_norm_disc=grad_norm)
+
+    def update_generator(self, batch: dict, optim_wrapper: OptimWrapper,
+                         iteration: int) -> Dict[str, Tensor]:
+        fake = self.generate_fake(batch)
+        fake_scores = self.discriminate(fake, batch)
+        loss = self.loss.gen_loss(fake_scores)
+        grad_norm = self.apply_update(loss, optim_wrapper, 'generator', iteration)
+        return dict(loss_gen=loss.detach(), grad_norm_gen=grad_norm)
+
+    def apply_update(self, loss: Tensor, optim_wrapper: OptimWrapper, name: str,
+                     iteration: int) -> Tensor:
+        """Backward, then step only if the loss and every gradient are finite.
+
+        The decision is all-reduced (min) across ranks, so every rank skips
+        together and replicas never diverge. Returns the gradient norm.
+        """
+        optim_wrapper.backward(optim_wrapper.scale_loss(loss))
+        if not optim_wrapper.should_update():
+            return torch.tensor(0.0)
+        params = [p for group in optim_wrapper.optimizer.param_groups
+                  for p in group['params'] if p.grad is not None]
+        if isinstance(optim_wrapper, AmpOptimWrapper):
+            # scaled gradients may legitimately overflow: GradScaler skips those steps
+            grad_norm = torch.tensor(0.0)
+            finite = torch.isfinite(loss.detach())
+        else:
+            grad_norm = total_grad_norm(params)
+            finite = torch.isfinite(loss.detach()) & torch.isfinite(grad_norm)
+        finite = finite.float().reshape(1)
+        all_reduce(finite, op='min')
+        if finite.item() == 1:
+            optim_wrapper.step()
+        else:
+            self.nonfinite_events.append(
+                f'non-finite {name} loss or gradient at iteration {iteration + 1} '
+                f'(loss={loss.item():.4g}, grad_norm={grad_norm.item():.4g}); '
+                'the update was not applied')
+        optim_wrapper.zero_grad()
+        return grad_norm.detach()
+
+    # --- inference -------------------------------------------------------------
+    def forward(self, inputs, data_samples=None, mode: str = 'tensor'):
+        """Only sampling is a forward pass here; training goes through train_step."""
+        if mode == 'loss':
+            raise NotImplementedError(
+                f'{type(self).__name__} trains through train_step (GAN updates), '
+                'not forward(mode="loss")')
+        return self.sample(**inputs)
+
+    def sample(self, *args, **kwargs) -> Tensor:
+        raise NotImplementedError
+
+
+def unwrap(model: nn.Module) -> nn.Module:
+    """The model inside a DDP-style wrapper, or the model itself."""
+    return model.module if is_model_wrapper(model) else model

@@ -1,0 +1,62 @@
+"""Level 1 of the hierarchy: an unconditional-in-video GAN, p(x_1) (eq. 2)."""
+from typing import Dict, Optional
+
+import torch
+from torch import Tensor
+
+from hvg.registry import MODELS
+from .base_level_gan import BaseLevelGAN
+
+
+@MODELS.register_module()
+class Level1GAN(BaseLevelGAN):
+    """Generates full-length, low-resolution, temporally subsampled videos.
+
+    Real samples are the clips of the batch; fake samples use the batch's
+    class labels (so fakes follow the data's class distribution) and fresh
+    N(0, 1) noise. See ``BaseLevelGAN`` for the update loop.
+    """
+
+    @property
+    def conditional(self) -> bool:
+        return self.generator.num_classes > 0
+
+    def unpack(self, data: dict) -> dict:
+        video = data['inputs']
+        labels = None
+        if self.conditional:
+            samples = data.get('data_samples') or {}
+            labels = samples.get('label') if isinstance(samples, dict) else None
+            if labels is None or bool((labels < 0).any()):
+                raise ValueError('a class-conditional level needs a label for every '
+                                 'clip: check the annotation file of the dataset')
+        return dict(real=video, labels=labels, batch_size=video.shape[0])
+
+    def real_sample(self, batch: dict) -> dict:
+        return dict(video=batch['real'])
+
+    def generate_fake(self, batch: dict) -> dict:
+        noise = torch.randn(batch['batch_size'], self.generator.noise_dim,
+                            device=batch['real'].device)
+        return dict(video=self.generator(noise, batch['labels']))
+
+    def discriminate(self, sample: dict, batch: dict) -> Tensor:
+        return self.discriminator(sample['video'], batch['labels'])
+
+    @torch.no_grad()
+    def sample(self, num_samples: int, labels: Optional[Tensor] = None,
+               noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
+        """Draw videos ``(N, C, T, H, W)`` in [-1, 1].
+
+        ``labels`` default to random classes for a conditional model. A ``seed``
+        makes the noise (and random labels) reproducible without touching the
+        global RNG. ``noise_std`` < 1 trades diversity for quality (appendix H).
+        """
+        device = next(self.generator.parameters()).device
+        rng = torch.Generator().manual_seed(seed) if seed is not None else None
+        noise = torch.randn(num_samples, self.generator.noise_dim, generator=rng)
+        if self.conditional and labels is None:
+            labels = torch.randint(self.generator.num_classes, (num_samples, ),
+                                   generator=rng)
+        labels = labels.to(device) if labels is not None else None
+        return self.generator((noise * noise_std).to(device), labels)

@@ -1,0 +1,11 @@
+"""Building blocks shared by generators and discriminators."""
+from .conditional_bn import FrameBatchNorm
+from .conv_gru import ConvGRU
+from .resblocks import DiscResBlock, GenResBlock2d, per_frame, upsample_frames
+from .spectral import conv2d, conv3d, embedding, init_and_normalise, linear
+
+__all__ = [
+    'FrameBatchNorm', 'ConvGRU', 'DiscResBlock', 'GenResBlock2d', 'per_frame',
+    'upsample_frames', 'conv2d', 'conv3d', 'embedding', 'init_and_normalise',
+    'linear'
+]

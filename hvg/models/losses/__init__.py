@@ -1,0 +1,4 @@
+"""GAN losses."""
+from .hinge import GeometricHingeLoss
+
+__all__ = ['GeometricHingeLoss']

@@ -1,0 +1,77 @@
+"""Train one level of an HVG hierarchy (or any ablation) from its config.
+
+    python tools/train.py configs/hvg/l1_kinetics_24f_32.py \
+        --cfg-options train_dataloader.dataset.data_root=data/kinetics600
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+import torch
+from mmengine.config import Config, DictAction
+from mmengine.runner import Runner
+
+import hvg  # noqa: F401  (allow-lists checkpoint types for weights_only loading)
+from hvg.engine import NonFiniteError
+
+
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Train an HVG level')
+    parser.add_argument('config', help='config file path')
+    parser.add_argument('--work-dir', help='where logs, checkpoints and samples go '
+                        '(default: work_dirs/<config name>)')
+    parser.add_argument('--resume', action='store_true',
+                        help='continue from the latest checkpoint in the work dir')
+    parser.add_argument('--amp', action='store_true',
+                        help='automatic mixed precision (needs a CUDA device)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override config keys, e.g. model.generator.base_channels=8')
+    parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
+                        default='none', help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
+    return args
+
+
+def build_config(args: argparse.Namespace) -> Config:
+    if not osp.isfile(args.config):
+        raise SystemExit(f'config file not found: {args.config}')
+    cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        cfg.merge_from_dict(args.cfg_options)
+    cfg.launcher = args.launcher
+    cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
+        'work_dirs', osp.splitext(osp.basename(args.config))[0])
+    if not torch.cuda.is_available():
+        # NCCL needs GPUs; gloo runs the same torch.distributed job on CPUs.
+        cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
+    if args.amp:
+        if not torch.cuda.is_available():
+            raise SystemExit('--amp needs a CUDA device; none is available')
+        for wrapper in cfg.optim_wrapper.values():
+            if isinstance(wrapper, dict):
+                wrapper['type'] = 'AmpOptimWrapper'
+                wrapper.setdefault('loss_scale', 'dynamic')
+    if args.resume:
+        cfg.resume = True
+        cfg.load_from = None
+        if not osp.isfile(osp.join(cfg.work_dir, 'last_checkpoint')):
+            print(f'--resume: no checkpoint in {cfg.work_dir} yet; starting from scratch',
+                  file=sys.stderr)
+    return cfg
+
+
+def main(argv=None) -> None:
+    args = parse_args(argv)
+    cfg = build_config(args)
+    runner = Runner.from_cfg(cfg)
+    try:
+        runner.train()
+    except NonFiniteError as error:
+        raise SystemExit(f'error: {error}')
+
+
+if __name__ == '__main__':
+    main()
