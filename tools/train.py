@@ -4,6 +4,7 @@
         --cfg-options train_dataloader.dataset.data_root=data/kinetics600
 """
 import argparse
+import datetime
 import os
 import os.path as osp
 import sys
@@ -54,6 +55,10 @@ def build_config(args: argparse.Namespace) -> Config:
             if isinstance(wrapper, dict):
                 wrapper['type'] = 'AmpOptimWrapper'
                 wrapper.setdefault('loss_scale', 'dynamic')
+    if args.launcher == 'pytorch' and not torch.cuda.is_available():
+        # DDP takes device_ids=None for CPU modules (mmengine passes LOCAL_RANK).
+        wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')
+        cfg.model_wrapper_cfg = dict(wrapper, device_ids=None)
     if args.resume:
         cfg.resume = True
         cfg.load_from = None
@@ -63,9 +68,24 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
+def init_cpu_process_group(cfg: Config) -> None:
+    """Start torchrun's gloo process group; the Runner then reuses it.
+
+    mmengine's ``init_dist`` calls ``torch.cuda.set_device``, which fails
+    without CUDA, so CPU runs cannot leave it to the Runner.
+    """
+    dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
+    timeout = dist_cfg.pop('timeout', None)
+    if timeout is not None:
+        dist_cfg['timeout'] = datetime.timedelta(seconds=timeout)
+    torch.distributed.init_process_group(**dist_cfg)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
+    if args.launcher == 'pytorch' and not torch.cuda.is_available():
+        init_cpu_process_group(cfg)
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()

@@ -51,7 +51,7 @@ class VideoSamplesHook(Hook):
         self._last_written = -1
 
     def _labels(self, model) -> Optional[torch.Tensor]:
-        num_classes = getattr(model.generator, 'num_classes', 0)
+        num_classes = getattr(unwrap(model.generator), 'num_classes', 0)
         if not num_classes:
             return None
         return torch.arange(self.num_samples) % num_classes

@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from hvg.registry import MODELS
-from .base_level_gan import BaseLevelGAN
+from .base_level_gan import BaseLevelGAN, unwrap
 
 
 @MODELS.register_module()
@@ -19,7 +19,8 @@ class Level1GAN(BaseLevelGAN):
 
     @property
     def conditional(self) -> bool:
-        return self.generator.num_classes > 0
+        # unwrap: under DDP self.generator is a wrapper without these attributes
+        return unwrap(self.generator).num_classes > 0
 
     def unpack(self, data: dict) -> dict:
         video = data['inputs']
@@ -36,7 +37,7 @@ class Level1GAN(BaseLevelGAN):
         return dict(video=batch['real'])
 
     def generate_fake(self, batch: dict) -> dict:
-        noise = torch.randn(batch['batch_size'], self.generator.noise_dim,
+        noise = torch.randn(batch['batch_size'], unwrap(self.generator).noise_dim,
                             device=batch['real'].device)
         return dict(video=self.generator(noise, batch['labels']))
 
@@ -52,11 +53,12 @@ class Level1GAN(BaseLevelGAN):
         makes the noise (and random labels) reproducible without touching the
         global RNG. ``noise_std`` < 1 trades diversity for quality (appendix H).
         """
-        device = next(self.generator.parameters()).device
+        generator = unwrap(self.generator)
+        device = next(generator.parameters()).device
         rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        noise = torch.randn(num_samples, self.generator.noise_dim, generator=rng)
+        noise = torch.randn(num_samples, generator.noise_dim, generator=rng)
         if self.conditional and labels is None:
-            labels = torch.randint(self.generator.num_classes, (num_samples, ),
+            labels = torch.randint(generator.num_classes, (num_samples, ),
                                    generator=rng)
         labels = labels.to(device) if labels is not None else None
-        return self.generator((noise * noise_std).to(device), labels)
+        return generator((noise * noise_std).to(device), labels)
