@@ -69,6 +69,10 @@ class BaseLevelGAN(BaseModel):
                  discriminator_steps: int = 2,
                  data_preprocessor: dict = dict(type='VideoDataPreprocessor'),
                  init_cfg: Optional[dict] = None):
+        if isinstance(data_preprocessor, dict):
+            # built here from our registry: BaseModel would use mmengine's root
+            # registry, which only finds it under default_scope='hvg'
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if discriminator_steps < 1:
             raise ValueError('discriminator_steps must be >= 1')
