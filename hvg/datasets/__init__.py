@@ -6,11 +6,12 @@ Importing this package registers everything in ``DATASETS`` and
 """
 from .sample_clips import SampleClipsDataset, find_sample_clips
 from .transforms import (CenterCrop, DecordDecode, DecordInit, Flip,
-                         PackVideoInputs, RandomCrop, Resize, SampleFrames)
+                         LowResView, PackVideoInputs, RandomCrop, Resize,
+                         SampleFrames)
 from .video_dataset import VideoDataset
 
 __all__ = [
     'VideoDataset', 'SampleClipsDataset', 'find_sample_clips', 'DecordInit',
     'SampleFrames', 'DecordDecode', 'Resize', 'RandomCrop', 'CenterCrop',
-    'Flip', 'PackVideoInputs'
+    'Flip', 'LowResView', 'PackVideoInputs'
 ]
