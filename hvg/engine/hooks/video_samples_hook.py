@@ -19,8 +19,10 @@ class VideoSamplesHook(Hook):
     The noise (and, for class-conditional models, the labels: classes in
     turn) is fixed by ``seed``, so successive grids show the same samples
     improving. Files go to ``{work_dir}/{out_dir}/iter_{N}.{gif,mp4}``.
-    Sampling uses the generator in eval mode (running BatchNorm statistics),
-    as a user sampling the checkpoint would, then restores the training mode.
+    What is shown is the level's ``preview``: samples for level 1, input
+    beside output for an upsampling level. Sampling uses the model in eval
+    mode (running BatchNorm statistics), as a user sampling the checkpoint
+    would, then restores the training mode.
 
     Args:
         interval: iterations between grids; 0 writes only the final grid.
@@ -72,8 +74,8 @@ class VideoSamplesHook(Hook):
         was_training = model.training
         model.eval()
         try:
-            videos = model.sample(self.num_samples, labels=self._labels(model),
-                                  noise_std=self.noise_std, seed=self.seed)
+            videos = model.preview(self.num_samples, labels=self._labels(model),
+                                   noise_std=self.noise_std, seed=self.seed)
         finally:
             model.train(was_training)
         grid = make_video_grid(videos.cpu(), nrow=self.nrow)

@@ -182,6 +182,11 @@ class BaseLevelGAN(BaseModel):
     def sample(self, *args, **kwargs) -> Tensor:
         raise NotImplementedError
 
+    def preview(self, num_samples: int, labels: Optional[Tensor] = None,
+                noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
+        """Videos (N, C, T, H, W) that show how training goes (samples hook)."""
+        raise NotImplementedError
+
 
 def unwrap(model: nn.Module) -> nn.Module:
     """The model inside a DDP-style wrapper, or the model itself."""

@@ -62,3 +62,8 @@ class Level1GAN(BaseLevelGAN):
                                    generator=rng)
         labels = labels.to(device) if labels is not None else None
         return generator((noise * noise_std).to(device), labels)
+
+    def preview(self, num_samples: int, labels: Optional[Tensor] = None,
+                noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
+        """What the samples hook shows: plain samples."""
+        return self.sample(num_samples, labels=labels, noise_std=noise_std, seed=seed)

@@ -1,5 +1,6 @@
 """Generators: level 1 (from noise) and upsampling levels (from a video)."""
 from .latent_stem import LatentStem
 from .level1_generator import Level1Generator
+from .upsampling_generator import UpsamplingGenerator
 
-__all__ = ['LatentStem', 'Level1Generator']
+__all__ = ['LatentStem', 'Level1Generator', 'UpsamplingGenerator']

@@ -1,11 +1,14 @@
 """Building blocks shared by generators and discriminators."""
 from .conditional_bn import FrameBatchNorm
 from .conv_gru import ConvGRU
-from .resblocks import DiscResBlock, GenResBlock2d, per_frame, upsample_frames
+from .resample import repeat_frames, resize_frames
+from .resblocks import (DiscResBlock, GenResBlock2d, GenResBlock3dSeparable,
+                        SeparableConv3d, per_frame, upsample_frames)
 from .spectral import conv2d, conv3d, embedding, init_and_normalise, linear
 
 __all__ = [
-    'FrameBatchNorm', 'ConvGRU', 'DiscResBlock', 'GenResBlock2d', 'per_frame',
-    'upsample_frames', 'conv2d', 'conv3d', 'embedding', 'init_and_normalise',
-    'linear'
+    'FrameBatchNorm', 'ConvGRU', 'DiscResBlock', 'GenResBlock2d',
+    'GenResBlock3dSeparable', 'SeparableConv3d', 'per_frame', 'upsample_frames',
+    'repeat_frames', 'resize_frames', 'conv2d', 'conv3d', 'embedding',
+    'init_and_normalise', 'linear'
 ]

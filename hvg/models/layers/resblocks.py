@@ -58,6 +58,68 @@ class GenResBlock2d(nn.Module):
         return h + x
 
 
+class SeparableConv3d(nn.Module):
+    """A temporal convolution, then a spatial one, on frames-major video.
+
+    Appendix B.2: "We first convolve over the temporal dimension with a 1D
+    temporal kernel of size 3 and then convolve over the spatial dimension with
+    2D 3x3 kernel". The temporal conv (kernel (3, 1, 1), zero 'same' padding in
+    time, so T is kept) maps ``in_channels`` to ``out_channels``; the spatial 3x3
+    conv then runs on every frame. Each conv is orthogonally initialised and
+    spectrally normalised on its own.
+
+    Shapes: ``(B, T, C_in, H, W)`` -> ``(B, T, C_out, H, W)``.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, temporal_kernel: int = 3,
+                 use_spectral_norm: bool = True):
+        super().__init__()
+        self.temporal = conv3d(in_channels, out_channels, (temporal_kernel, 1, 1),
+                               use_spectral_norm=use_spectral_norm)
+        self.spatial = conv2d(out_channels, out_channels,
+                              use_spectral_norm=use_spectral_norm)
+
+    def forward(self, x: Tensor) -> Tensor:
+        # conv3d wants (B, C, T, H, W): swap to it and back around the temporal conv
+        x = self.temporal(x.transpose(1, 2)).transpose(1, 2)
+        return per_frame(self.spatial, x)
+
+
+class GenResBlock3dSeparable(nn.Module):
+    """Generator block of the upsampling levels: GenResBlock2d with separable 3D convs.
+
+    Appendix B.2: the upsampling generators replace the ConvGRU of level 1 by a
+    separable 3D convolution, which runs in parallel over time. The structure is
+    that of ``GenResBlock2d``: norm-act-conv-norm-act-conv (conditional per-frame
+    BatchNorm, ReLU), each conv a ``SeparableConv3d``; a 1x1 shortcut when the
+    channels change; no upsampling. Through the two temporal kernels of size 3 an
+    output frame sees two input frames on either side. Layout: frames-major
+    ``(B, T, C, H, W)`` in and out.
+    """
+
+    def __init__(self, in_channels: int, out_channels: int, num_frames: int,
+                 cond_dim: int, use_spectral_norm: bool = True):
+        super().__init__()
+        self.norm1 = FrameBatchNorm(in_channels, num_frames, cond_dim,
+                                    use_spectral_norm=use_spectral_norm)
+        self.conv1 = SeparableConv3d(in_channels, out_channels,
+                                     use_spectral_norm=use_spectral_norm)
+        self.norm2 = FrameBatchNorm(out_channels, num_frames, cond_dim,
+                                    use_spectral_norm=use_spectral_norm)
+        self.conv2 = SeparableConv3d(out_channels, out_channels,
+                                     use_spectral_norm=use_spectral_norm)
+        self.shortcut = (
+            conv2d(in_channels, out_channels, 1, use_spectral_norm)
+            if in_channels != out_channels else None)
+
+    def forward(self, x: Tensor, cond: Tensor) -> Tensor:
+        h = self.conv1(F.relu(self.norm1(x, cond)))
+        h = self.conv2(F.relu(self.norm2(h, cond)))
+        if self.shortcut is not None:
+            x = per_frame(self.shortcut, x)
+        return h + x
+
+
 class DiscResBlock(nn.Module):
     """Discriminator block: relu-conv-relu-conv, then optional average pooling.
 

@@ -1,0 +1,179 @@
+"""The conditional generator of upsampling levels, p(x_l | x_{l-1}) (appendix B.2)."""
+import math
+from typing import List, Optional, Sequence
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch import Tensor
+
+from hvg.registry import MODELS
+from ..layers import (FrameBatchNorm, GenResBlock2d, GenResBlock3dSeparable, conv2d,
+                      per_frame, repeat_frames, resize_frames)
+from .latent_stem import LatentStem
+
+
+class ConditionedBlock(nn.Module):
+    """A generator block and, optionally, the low-res residual added to its output.
+
+    Appendix B.2: "We add residual connections at the end of each 3D and 2D ResNet
+    block to an appropriately resized version of x_{l-1}": nearest spatial
+    downsampling to the block's output resolution, then a learned 1x1 conv to the
+    block's channels. ``residual`` is that conv, or None for a block that gets no
+    residual (its output is larger than the low-res input).
+
+    Args:
+        block: a ``GenResBlock3dSeparable`` or ``GenResBlock2d``.
+        resolution: the block's output height and width.
+        residual: the 1x1 conv from the low-res channels, or None.
+    """
+
+    def __init__(self, block: nn.Module, resolution: int, residual: Optional[nn.Module]):
+        super().__init__()
+        self.block = block
+        self.resolution = resolution
+        self.residual = residual
+
+    def forward(self, x: Tensor, cond: Tensor, lowres: Tensor) -> Tensor:
+        """x: (B, T, C, H, W); lowres: (B, T, C_in, h, w), already T frames long."""
+        x = self.block(x, cond)
+        if self.residual is not None:
+            lowres = resize_frames(lowres, self.resolution, mode='nearest')
+            x = x + per_frame(self.residual, lowres)
+        return x
+
+    def extra_repr(self) -> str:
+        return f'resolution={self.resolution}'
+
+
+@MODELS.register_module()
+class UpsamplingGenerator(nn.Module):
+    """Upsamples a low-res, low-frame-rate video in space and time, from noise.
+
+    The trunk is level 1's (``LatentStem``: noise ++ class embedding -> C x 4 x 4,
+    repeated over the output frames, and the condition of every BatchNorm), but each
+    unit is [``GenResBlock3dSeparable`` -> ``GenResBlock2d`` (x2 nearest upsampling in
+    all units but the last) -> ``GenResBlock2d``], so ``out_size`` must equal
+    ``4 * 2 ** (len(channel_mults) - 1)``. A final norm-relu-conv-tanh maps to RGB.
+
+    Conditioning (section 3, appendix B.2): ``lowres`` is repeated in time (nearest)
+    to ``num_frames``; after every block whose output resolution is <= ``in_size``
+    a nearest-downsampled copy of it, mapped to the block's channels by a 1x1 conv,
+    is added. Blocks above ``in_size`` get no residual ("we do not upscale the low
+    resolution video"); ``residual_resolutions`` lists the blocks that get one.
+
+    Default widths: appendix B.2's numbers did not survive in our copy of the paper.
+    The defaults are for 128x128 outputs (6 units, 4 -> 128) at half of level 1's
+    width (base 48 instead of 96), tapering (8, 8, 8, 4, 2, 1): about 384 channels
+    at 4x4 down to 48 at 128x128, small enough for CPU benchmarks. Configs set the
+    widths explicitly.
+
+    Args:
+        num_frames: T_out, frames generated (and of the per-frame BN statistics).
+        out_size: output height and width.
+        in_size: height and width of the low-res input (4 <= in_size <= out_size).
+        temporal_factor: T_out / T_in; the input has ``num_frames // temporal_factor``
+            frames.
+        base_channels: ``ch``; unit i has ``ch * channel_mults[i]`` channels.
+        channel_mults: one multiplier per unit.
+        noise_dim: size of z.
+        num_classes: 0 for unconditional, else the number of classes.
+        class_embed_dim: size of the class embedding.
+        in_channels: channels of the low-res video.
+        out_channels: channels of the output video.
+
+    Shapes: ``forward(noise (B, noise_dim), lowres (B, in_channels, T_in, in_size,
+    in_size) in [-1, 1], labels (B,) or None)`` returns ``(B, out_channels,
+    T_in * temporal_factor, out_size, out_size)`` in [-1, 1].
+    """
+
+    def __init__(self, num_frames: int, out_size: int, in_size: int,
+                 temporal_factor: int = 2, base_channels: int = 48,
+                 channel_mults: Sequence[int] = (8, 8, 8, 4, 2, 1),
+                 noise_dim: int = 128, num_classes: int = 0,
+                 class_embed_dim: int = 128, in_channels: int = 3,
+                 out_channels: int = 3, use_spectral_norm: bool = True):
+        super().__init__()
+        expected = 4 * 2**(len(channel_mults) - 1)
+        if out_size != expected:
+            raise ValueError(
+                f'{len(channel_mults)} units upsample 4x4 to {expected}x{expected}, '
+                f'but out_size={out_size}: use {int(math.log2(out_size / 4)) + 1} '
+                'channel multipliers')
+        if not 4 <= in_size <= out_size:
+            raise ValueError(
+                f'in_size={in_size} must be between 4 (the first block resolution; '
+                f'below it no block is conditioned) and out_size={out_size}')
+        if temporal_factor < 1 or num_frames % temporal_factor != 0:
+            raise ValueError(
+                f'num_frames={num_frames} must be a multiple of '
+                f'temporal_factor={temporal_factor} (T_out = T_in * temporal_factor)')
+        self.num_frames = num_frames
+        self.out_size = out_size
+        self.in_size = in_size
+        self.temporal_factor = temporal_factor
+        self.noise_dim = noise_dim
+        self.num_classes = num_classes
+        self.in_channels = in_channels
+        channels = [base_channels * m for m in channel_mults]
+        self.stem = LatentStem(noise_dim, num_classes, class_embed_dim, channels[0],
+                               use_spectral_norm)
+        cond_dim = self.stem.cond_dim
+
+        def slot(block: nn.Module, ch: int, resolution: int) -> ConditionedBlock:
+            # appendix B.2: no residual above the input resolution
+            residual = (conv2d(in_channels, ch, 1, use_spectral_norm)
+                        if resolution <= in_size else None)
+            return ConditionedBlock(block, resolution, residual)
+
+        self.units = nn.ModuleList()
+        in_ch, size = channels[0], 4
+        for i, ch in enumerate(channels):
+            upsample = i < len(channels) - 1
+            up_size = 2 * size if upsample else size
+            self.units.append(nn.ModuleList([
+                slot(GenResBlock3dSeparable(in_ch, ch, num_frames, cond_dim,
+                                            use_spectral_norm), ch, size),
+                slot(GenResBlock2d(ch, ch, num_frames, cond_dim, upsample=upsample,
+                                   use_spectral_norm=use_spectral_norm), ch, up_size),
+                slot(GenResBlock2d(ch, ch, num_frames, cond_dim,
+                                   use_spectral_norm=use_spectral_norm), ch, up_size),
+            ]))
+            in_ch, size = ch, up_size
+        self.out_norm = FrameBatchNorm(in_ch, num_frames)
+        self.out_conv = conv2d(in_ch, out_channels, use_spectral_norm=use_spectral_norm)
+
+    @property
+    def input_frames(self) -> int:
+        """T_in, the number of low-res frames ``forward`` expects."""
+        return self.num_frames // self.temporal_factor
+
+    @property
+    def slots(self) -> List[ConditionedBlock]:
+        """Every block, in order: three per unit (3D, 2D, 2D)."""
+        return [slot for unit in self.units for slot in unit]
+
+    @property
+    def residual_resolutions(self) -> List[int]:
+        """Output resolution of every block that gets a low-res residual, in order."""
+        return [slot.resolution for slot in self.slots if slot.residual is not None]
+
+    def check_lowres(self, lowres: Tensor, batch_size: int) -> None:
+        expected = (batch_size, self.in_channels, self.input_frames, self.in_size,
+                    self.in_size)
+        if tuple(lowres.shape) != expected:
+            raise ValueError(
+                f'lowres must be (B, C, T_in, h, w) = {expected} (T_in = num_frames '
+                f'{self.num_frames} / temporal_factor {self.temporal_factor}), got '
+                f'{tuple(lowres.shape)}')
+
+    def forward(self, noise: Tensor, lowres: Tensor,
+                labels: Optional[Tensor] = None) -> Tensor:
+        cond, x = self.stem(noise, labels, self.num_frames)
+        self.check_lowres(lowres, noise.shape[0])
+        # section 3: repeat the low-res frames to the output length; frames-major
+        lowres = repeat_frames(lowres, self.num_frames).transpose(1, 2)
+        for slot in self.slots:
+            x = slot(x, cond, lowres)
+        x = per_frame(self.out_conv, F.relu(self.out_norm(x)))
+        return torch.tanh(x).transpose(1, 2).contiguous()
