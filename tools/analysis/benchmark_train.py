@@ -5,7 +5,9 @@
 
 Runs the level's real ``train_step`` (D step every iteration, G step every
 ``discriminator_steps``) on a synthetic uint8 batch of the config's clip
-shape, so data loading is excluded. Reports the mean over whole D/G cycles.
+shape, so data loading is excluded. Upsampling levels run with
+``lowres_source='data'`` (no checkpoint of the previous levels needed): the
+frozen previous levels' no-grad forward pass is not counted. Reports the mean over whole D/G cycles.
 Peak memory: on CUDA, ``torch.cuda.max_memory_allocated``; on the CPU, the
 process's peak resident set size (``ru_maxrss``) and its growth over the
 model-only baseline. Run one config per process: peak RSS is per process.
@@ -28,10 +30,18 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
+def random_clip(batch_size: int, frames: int, size: int) -> torch.Tensor:
+    return torch.randint(0, 256, (batch_size, 3, frames, size, size), dtype=torch.uint8)
+
+
 def example_batch(cfg: Config, batch_size: int) -> dict:
+    """A collated batch of the shape the config's data pipeline produces."""
     gen = cfg.model.generator
-    inputs = torch.randint(0, 256, (batch_size, 3, gen.num_frames, gen.out_size,
-                                    gen.out_size), dtype=torch.uint8)
+    inputs = random_clip(batch_size, gen.num_frames, gen.out_size)
+    if 'in_size' in gen:  # an upsampling level: (x_l, x_{l-1}) pairs
+        lowres = random_clip(batch_size, gen.num_frames // gen.temporal_factor,
+                             gen.in_size)
+        inputs = dict(highres=inputs, lowres=lowres)
     labels = torch.randint(0, max(gen.get('num_classes', 0), 1), (batch_size, ))
     return dict(inputs=inputs, data_samples=dict(label=labels))
 
@@ -50,6 +60,8 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
+    if cfg.model.get('lowres_source'):
+        cfg.model.lowres_source = 'data'
     init_default_scope('hvg')
     model = MODELS.build(cfg.model).to(args.device)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

@@ -1,0 +1,48 @@
+# An upsampling level, p(x_l | x_{l-1}): separable-3D conditional generator,
+# spatial + temporal + matching discriminators (appendix B.2).
+# Widths lost from the paper's text; this is a 6/32x32 -> 12/128x128 level with
+# half of DVD-GAN's width (ch=48; G multipliers 8,8,8,4,2,1 for 4x4 -> 128x128;
+# D multipliers as DVD-GAN's 128x128 discriminator).
+model = dict(
+    type='UpsamplingLevelGAN',
+    discriminator_steps=2,
+    # 'generated': fake pairs use x_{l-1} from the frozen previous levels
+    # (eq. 3); 'data': from the batch's real low-res clip (no checkpoint needed).
+    lowres_source='generated',
+    prev_levels=[],  # [dict(config=..., checkpoint=...)], level 1 first
+    data_preprocessor=dict(type='VideoDataPreprocessor'),
+    generator=dict(
+        type='UpsamplingGenerator',
+        num_frames=12,
+        out_size=128,
+        in_size=32,
+        temporal_factor=2,
+        base_channels=48,
+        channel_mults=(8, 8, 8, 4, 2, 1),
+        noise_dim=128,
+        num_classes=0,
+        class_embed_dim=128),
+    discriminator=dict(
+        type='DiscriminatorGroup',
+        spatial=dict(
+            type='SpatialDiscriminator',
+            base_channels=48,
+            channel_mults=(1, 2, 4, 8, 16, 16),
+            num_sampled_frames=8,
+            num_classes=0),
+        temporal=dict(
+            type='TemporalDiscriminator',
+            base_channels=48,
+            channel_mults=(1, 2, 4, 8, 16),
+            num_3d_blocks=2,
+            input_downsample=2,
+            num_classes=0),
+        # Sees concat(x_{l-1}, S(x_l)) at x_{l-1}'s resolution.
+        matching=dict(
+            type='MatchingDiscriminator',
+            base_channels=48,
+            channel_mults=(2, 4, 8, 16),
+            num_3d_blocks=2,
+            input_downsample=1,
+            num_classes=0)),
+    loss=dict(type='GeometricHingeLoss'))

@@ -1,0 +1,42 @@
+# A small level 2 on the sample clips, for the README demo: 4/32x32 windows of
+# the demo level 1 (demo_l1_clips) -> 8/64x64. Unrolled over the level-1
+# output (12 frames) it gives 24 frames of 64x64.
+_base_ = [
+    '../_base_/models/upsampling_gan.py',
+    '../_base_/datasets/sample_clips_l2.py',
+    '../_base_/schedules/gan_adam.py',
+    '../_base_/default_runtime.py',
+]
+
+num_classes = 3
+
+model = dict(
+    # tools/demo.py sets the checkpoint of the level 1 it has just trained.
+    prev_levels=[dict(config='{{ fileDirname }}/demo_l1_clips.py', checkpoint=None)],
+    generator=dict(
+        num_frames=8, in_size=32, out_size=64, base_channels=8,
+        channel_mults=(4, 4, 2, 2, 1), noise_dim=64, class_embed_dim=32,
+        num_classes=num_classes),
+    discriminator=dict(
+        spatial=dict(base_channels=8, channel_mults=(1, 2, 4, 4, 4),
+                     num_sampled_frames=4, num_classes=num_classes),
+        temporal=dict(base_channels=8, channel_mults=(1, 2, 4, 4),
+                      num_classes=num_classes),
+        matching=dict(base_channels=8, channel_mults=(1, 2, 4, 4),
+                      num_classes=num_classes)))
+
+# DVD-GAN's learning rates, 4x larger for the short demo schedule.
+optim_wrapper = dict(
+    generator=dict(optimizer=dict(lr=4e-4)),
+    discriminator=dict(optimizer=dict(lr=1e-3)))
+
+# Batch 4: a 64x64 step costs twice the level-1 step on 2 CPU cores.
+train_dataloader = dict(batch_size=4)
+
+train_cfg = dict(max_iters=240)
+default_hooks = dict(
+    logger=dict(interval=20),
+    checkpoint=dict(interval=240, max_keep_ckpts=1),
+    samples=dict(interval=120, num_samples=6, fps=6))
+log_processor = dict(window_size=20)
+randomness = dict(seed=0)

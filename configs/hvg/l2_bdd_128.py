@@ -1,0 +1,21 @@
+# Level 2 of the BDD100K models (sections 5.3, B.2): unconditional, trained on
+# 6/64x64 windows -> 12/128x128. With l1_bdd_12f_64 it is the 2-level BDD100K
+# 128x128 model (unrolls to 24/128x128); with l3_bdd_256 on top, the 3-level
+# 48/256x256 model. The paper gives one BDD 128x128 architecture for both.
+_base_ = [
+    '../_base_/models/upsampling_gan.py',
+    '../_base_/datasets/bdd100k_l2_128.py',
+    '../_base_/schedules/gan_adam.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    # Level 1, frozen: set its checkpoint, e.g. --cfg-options
+    # model.prev_levels.0.checkpoint=work_dirs/l1_bdd_12f_64/iter_200000.pth
+    prev_levels=[dict(config='{{ fileDirname }}/l1_bdd_12f_64.py', checkpoint=None)],
+    generator=dict(num_frames=12, in_size=64, out_size=128, num_classes=0),
+    discriminator=dict(
+        # the matching D sees 64x64 pairs: one more downsampling block
+        matching=dict(channel_mults=(1, 2, 4, 8, 16))))
+
+train_cfg = dict(max_iters=200000)  # 100k generator iterations

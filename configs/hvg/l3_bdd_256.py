@@ -1,0 +1,26 @@
+# Level 3 of the 3-level BDD100K model (section 5.3): unconditional, trained
+# on 6/128x128 windows -> 12/256x256; the hierarchy unrolls to 48/256x256.
+_base_ = [
+    '../_base_/models/upsampling_gan.py',
+    '../_base_/datasets/bdd100k_l3_256.py',
+    '../_base_/schedules/gan_adam.py',
+    '../_base_/default_runtime.py',
+]
+
+model = dict(
+    # Levels 1 and 2, frozen: set both checkpoints, e.g. --cfg-options
+    # model.prev_levels.0.checkpoint=... model.prev_levels.1.checkpoint=...
+    prev_levels=[
+        dict(config='{{ fileDirname }}/l1_bdd_12f_64.py', checkpoint=None),
+        dict(config='{{ fileDirname }}/l2_bdd_128.py', checkpoint=None),
+    ],
+    # 7 units for 4x4 -> 256x256; width as the 128x128 level, one more unit.
+    generator=dict(
+        num_frames=12, in_size=128, out_size=256, num_classes=0,
+        channel_mults=(8, 8, 8, 4, 2, 1, 1)),
+    discriminator=dict(
+        spatial=dict(channel_mults=(1, 2, 4, 8, 16, 16, 16)),
+        temporal=dict(channel_mults=(1, 2, 4, 8, 16, 16)),
+        matching=dict(channel_mults=(1, 2, 4, 8, 16, 16))))
+
+train_cfg = dict(max_iters=200000)  # 100k generator iterations
