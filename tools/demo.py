@@ -36,7 +36,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--l1-iters', type=int, help='override level 1 training length')
     parser.add_argument('--l2-iters', type=int, help='override level 2 training length')
     parser.add_argument('--samples-per-class', type=int, default=3)
-    parser.add_argument('--bn-passes', type=int, default=25,
+    parser.add_argument('--bn-passes', type=int, default=8,
                         help='dummy passes to recompute BatchNorm statistics for '
                         'the unrolled length (paper: 200)')
     parser.add_argument('--noise-std', type=float, default=1.0)

@@ -4,6 +4,7 @@ from typing import Optional
 import torch
 import torch.nn as nn
 from torch import Tensor
+from torch.nn.utils import parametrize
 
 from .spectral import conv2d
 
@@ -27,11 +28,18 @@ class ConvGRU(nn.Module):
 
     def forward(self, x: Tensor, hidden: Optional[Tensor] = None) -> Tensor:
         """x: (B, T, C_in, H, W) -> (B, T, C_hidden, H, W)."""
-        B, T, _, H, W = x.shape
+        B, _, _, H, W = x.shape
         if hidden is None:
             hidden = x.new_zeros(B, self.hidden_channels, H, W)
+        # Spectral norm recomputes W / sigma at every weight access; cached, the
+        # T steps share one normalised weight (and one copy kept for backward).
+        with parametrize.cached():
+            outputs = self._unroll(x, hidden)
+        return torch.stack(outputs, dim=1)
+
+    def _unroll(self, x: Tensor, hidden: Tensor) -> list:
         outputs = []
-        for t in range(T):
+        for t in range(x.shape[1]):
             x_t = x[:, t]
             reset, update = torch.sigmoid(
                 self.gates(torch.cat([x_t, hidden], dim=1))).chunk(2, dim=1)
@@ -39,4 +47,4 @@ class ConvGRU(nn.Module):
                 self.candidate(torch.cat([x_t, reset * hidden], dim=1)))
             hidden = update * hidden + (1 - update) * candidate
             outputs.append(hidden)
-        return torch.stack(outputs, dim=1)
+        return outputs
