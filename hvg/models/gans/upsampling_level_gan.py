@@ -40,7 +40,11 @@ def load_frozen_level(config: str, checkpoint: Optional[str]) -> BaseLevelGAN:
         raise FileNotFoundError(f'previous-level config not found: {config}')
     if not osp.isfile(checkpoint):
         raise FileNotFoundError(f'previous-level checkpoint not found: {checkpoint}. {hint}')
-    level = MODELS.build(Config.fromfile(config).model)
+    model_cfg = Config.fromfile(config).model
+    if model_cfg.get('type') == 'UpsamplingLevelGAN':
+        # its own input comes from the levels listed before it, not from its config
+        model_cfg.update(lowres_source='data', prev_levels=[])
+    level = MODELS.build(model_cfg)
     state = load_checkpoint_file(checkpoint)
     level.load_state_dict(state.get('state_dict', state), strict=True)
     level.requires_grad_(False)
@@ -103,9 +107,10 @@ class UpsamplingLevelGAN(BaseLevelGAN):
         for key in [k for k in state_dict if k.startswith(prefix + 'prev_levels.')]:
             del state_dict[key]
 
-    def _keep_prev_levels(self, state_dict, prefix, *args) -> None:
+    @staticmethod
+    def _keep_prev_levels(module, state_dict, prefix, *args) -> None:
         """Loading this level's checkpoint leaves the frozen levels as they are."""
-        for key, value in self.prev_levels.state_dict(prefix=prefix + 'prev_levels.').items():
+        for key, value in module.prev_levels.state_dict(prefix=prefix + 'prev_levels.').items():
             state_dict.setdefault(key, value)
 
     def train(self, mode: bool = True) -> 'UpsamplingLevelGAN':

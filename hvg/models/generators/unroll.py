@@ -40,7 +40,7 @@ def unroll_generator(generator: nn.Module, num_frames: int,
     generator.eval()
     try:
         for norm in norms:
-            norm.train()
+            norm.training = True  # not norm.train(): its spectral-norm gain/offset stay in eval
         for k in range(1, num_passes + 1):
             for norm in norms:
                 norm.momentum = 1.0 / k
