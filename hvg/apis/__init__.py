@@ -1,0 +1,4 @@
+"""Load trained hierarchies and sample them (used by tools and tests)."""
+from .hierarchy import Hierarchy, hierarchy_checkpoints
+
+__all__ = ['Hierarchy', 'hierarchy_checkpoints']

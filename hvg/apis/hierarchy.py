@@ -1,0 +1,180 @@
+"""A trained hierarchy: load its levels, sample every level's output."""
+from typing import List, Optional, Sequence
+
+import torch
+from mmengine.config import Config
+from torch import Tensor
+
+from hvg.models.gans import BaseLevelGAN, load_frozen_level, random_windows
+from hvg.models.generators import unroll_generator
+
+
+def hierarchy_checkpoints(cfg: Config, checkpoints: Optional[Sequence[str]]) -> List[str]:
+    """Checkpoints from the command line, else from the hierarchy config."""
+    levels = cfg.hierarchy['levels']
+    if checkpoints:
+        if len(checkpoints) != len(levels):
+            raise ValueError(f'{len(levels)} levels but {len(checkpoints)} checkpoints '
+                             'were given: pass one per level, level 1 first')
+        return list(checkpoints)
+    missing = [lvl['config'] for lvl in levels if not lvl.get('checkpoint')]
+    if missing:
+        raise ValueError('no checkpoint for ' + ', '.join(missing) + ': pass '
+                         '--checkpoints L1.pth L2.pth ... (level 1 first) or set '
+                         'hierarchy.levels.N.checkpoint in the config')
+    return [lvl['checkpoint'] for lvl in levels]
+
+
+class Hierarchy:
+    """The levels of a trained HVG model, level 1 first, frozen, in eval mode.
+
+    ``sample`` runs level 1, then every upsampling level over the whole output
+    of the level below (the paper's inference: no temporal crop), after
+    recomputing the level's per-frame BatchNorm statistics for that length
+    with ``bn_passes`` dummy passes (appendix A: 200), cached per length. The
+    paper's 12-frame protocol is ``window=True``: each upsampling level sees a
+    random window of its training length instead.
+
+    Args:
+        levels: the trained levels (``Level1GAN`` then ``UpsamplingLevelGAN``s).
+        bn_passes: dummy passes to recompute BatchNorm statistics.
+        bn_batch_size: samples per dummy pass.
+        fps: frame rate of the final output (for writing videos).
+    """
+
+    def __init__(self, levels: Sequence[BaseLevelGAN], bn_passes: int = 200,
+                 bn_batch_size: int = 8, fps: float = 8.0):
+        if not levels:
+            raise ValueError('a hierarchy needs at least one level')
+        self.levels = list(levels)
+        # training lengths, before any unrolling changes the generators
+        self.train_input_frames = [None] + [lvl.input_frames for lvl in self.levels[1:]]
+        self.bn_passes = bn_passes
+        self.bn_batch_size = bn_batch_size
+        self.fps = fps
+
+    @classmethod
+    def from_config(cls, config: str, checkpoints: Optional[Sequence[str]] = None,
+                    device: str = 'cpu', **overrides) -> 'Hierarchy':
+        """Build from a hierarchy config (``configs/hvg/hvg*.py``) and checkpoints."""
+        cfg = Config.fromfile(config)
+        if 'hierarchy' not in cfg:
+            raise KeyError(f'{config} is not a hierarchy config: it has no '
+                           '`hierarchy = dict(levels=[...])`')
+        paths = hierarchy_checkpoints(cfg, checkpoints)
+        levels = [load_frozen_level(lvl['config'], path).to(device)
+                  for lvl, path in zip(cfg.hierarchy['levels'], paths)]
+        options = {k: cfg.hierarchy[k] for k in ('bn_passes', 'bn_batch_size', 'fps')
+                   if k in cfg.hierarchy}
+        options.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(levels, **options)
+
+    @property
+    def num_classes(self) -> int:
+        return self.levels[0].generator.num_classes
+
+    @property
+    def device(self) -> torch.device:
+        return next(self.levels[0].parameters()).device
+
+    def natural_frames(self) -> int:
+        """Final frames when level 1 runs at its training length."""
+        frames = self.levels[0].generator.num_frames
+        for level in self.levels[1:]:
+            frames *= level.generator.temporal_factor
+        return frames
+
+    def _level1_frames(self, num_frames: Optional[int]) -> int:
+        if num_frames is None:
+            return self.levels[0].generator.num_frames
+        factor = self.natural_frames() // self.levels[0].generator.num_frames
+        if num_frames % factor:
+            raise ValueError(f'num_frames must be a multiple of {factor} (the upsampling '
+                             f'levels multiply the frame count by {factor})')
+        return num_frames // factor
+
+    def _labels(self, num: int, rng: torch.Generator) -> Optional[Tensor]:
+        if not self.num_classes:
+            return None
+        return torch.randint(self.num_classes, (num, ), generator=rng)
+
+    @torch.no_grad()
+    def _prepare_length(self, index: int, input_frames: int, seed: int,
+                        level1_frames: int) -> None:
+        """Per-frame BN statistics of level ``index`` for ``input_frames`` inputs.
+
+        The dummy passes of an upsampling level get real inputs: the output of
+        the levels below (already prepared) for ``level1_frames`` level-1 frames.
+        """
+        level = self.levels[index]
+        gen = level.generator
+        factor = getattr(gen, 'temporal_factor', 1)
+        out_frames = input_frames * factor if index else input_frames
+        if gen.num_frames == out_frames:
+            return
+        rng = torch.Generator().manual_seed(seed)
+        device = self.device
+
+        def dummy_inputs():
+            batch = self.bn_batch_size
+            labels = self._labels(batch, rng)
+            labels = labels.to(device) if labels is not None else None
+            noise = torch.randn(batch, gen.noise_dim, generator=rng).to(device)
+            if index == 0:
+                return noise, labels
+            lowres = self._run(batch, labels, level1_frames, upto=index, noise_std=1.0,
+                               seed=int(torch.randint(2**31, (1, ), generator=rng)))[-1]
+            return noise, lowres, labels
+
+        unroll_generator(gen, out_frames, dummy_inputs, self.bn_passes)
+
+    def _run(self, num: int, labels: Optional[Tensor], level1_frames: int, upto: int,
+             noise_std: float, seed: int, window: bool = False,
+             chunk_frames: Optional[int] = None) -> List[Tensor]:
+        rng = torch.Generator().manual_seed(seed)
+        seeds = torch.randint(2**31, (len(self.levels), ), generator=rng).tolist()
+        self._prepare_length(0, level1_frames, seeds[0], level1_frames)
+        outputs = [self.levels[0].sample(num, labels=labels, noise_std=noise_std,
+                                         seed=seeds[0])]
+        for index in range(1, upto):
+            level, lowres = self.levels[index], outputs[-1]
+            if window:
+                lowres = random_windows(lowres, self.train_input_frames[index],
+                                        generator=rng)
+            self._prepare_length(index, lowres.shape[2], seeds[index], level1_frames)
+            kwargs = dict(chunk_frames=chunk_frames) if chunk_frames else {}
+            outputs.append(level.sample(lowres, labels=labels, noise_std=noise_std,
+                                        seed=seeds[index], **kwargs))
+        return outputs
+
+    @torch.no_grad()
+    def sample(self, num_samples: int, labels: Optional[Tensor] = None,
+               noise_std: float = 1.0, seed: int = 0, num_frames: Optional[int] = None,
+               window: bool = False, chunk_frames: Optional[int] = None) -> List[Tensor]:
+        """Every level's output, level 1 first: ``[(N, 3, T_l, H_l, W_l), ...]``.
+
+        Args:
+            num_samples: N.
+            labels: (N,) class labels; random for a class-conditional model.
+            noise_std: scale of the noise (1.0 for metrics; appendix H).
+            seed: the same seed gives the same videos.
+            num_frames: final frames; by default level 1's training length
+                times the upsampling factors (48 for the 2-level Kinetics model).
+                Other lengths unroll level 1 too.
+            window: the paper's 12-frame protocol: each upsampling level sees a
+                random window of its training length, not the whole input.
+            chunk_frames: run upsampling levels on temporal chunks of this many
+                output frames (constant memory); None runs them whole.
+        """
+        rng = torch.Generator().manual_seed(seed)
+        if labels is None:
+            labels = self._labels(num_samples, rng)
+        if labels is not None:
+            labels = labels.to(self.device)
+        level1_frames = self._level1_frames(num_frames)
+        if window and num_frames is not None:
+            raise ValueError('window=True samples at the training lengths: '
+                             'num_frames cannot be set')
+        return self._run(num_samples, labels, level1_frames, len(self.levels),
+                         noise_std, int(torch.randint(2**31, (1, ), generator=rng)),
+                         window=window, chunk_frames=chunk_frames)

@@ -1,0 +1,101 @@
+"""Sample a trained hierarchy and write videos of every level.
+
+    python tools/sample.py configs/hvg/hvg2_kinetics_48f_128.py \
+        --checkpoints L1.pth L2.pth --num-samples 8 --out samples/
+
+Per sample ``i`` it writes to ``--out``: ``sample_i.mp4`` and ``sample_i.gif``
+(the final output), ``sample_i_levels.mp4`` (every level side by side, lower
+levels upscaled nearest to the final size and frame count), ``sample_i_strip.png``
+(the final frames in a row) and, with ``--save-npy``, ``sample_i_level{l}.npy``
+(float32 (C, T, H, W) in [-1, 1], one per level).
+"""
+import argparse
+import os
+import os.path as osp
+
+import numpy as np
+import torch
+from PIL import Image
+from tqdm import tqdm
+
+from hvg.apis import Hierarchy
+from hvg.models.layers.resample import repeat_frames, resize_frames
+from hvg.utils.video_io import video_to_uint8, write_video
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description='Sample an HVG hierarchy')
+    parser.add_argument('config', help='hierarchy config (configs/hvg/hvg*.py)')
+    parser.add_argument('--checkpoints', nargs='+',
+                        help='one checkpoint per level, level 1 first')
+    parser.add_argument('--num-samples', type=int, default=8)
+    parser.add_argument('--num-frames', type=int,
+                        help='final frames (default: level 1 length x upsampling)')
+    parser.add_argument('--window', action='store_true',
+                        help="the paper's 12-frame protocol: upsample one random "
+                        'window of the training length, not the whole input')
+    parser.add_argument('--labels', type=int, nargs='+',
+                        help='class labels, cycled over the samples (default random)')
+    parser.add_argument('--noise-std', type=float, default=1.0)
+    parser.add_argument('--chunk-frames', type=int,
+                        help='stream upsampling levels over chunks of this many frames')
+    parser.add_argument('--bn-passes', type=int,
+                        help='dummy passes for BatchNorm statistics (config default)')
+    parser.add_argument('--batch-size', type=int, default=4)
+    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--save-npy', action='store_true')
+    parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
+    parser.add_argument('--out', required=True, help='output folder')
+    return parser.parse_args()
+
+
+def levels_side_by_side(outputs) -> torch.Tensor:
+    """(N, C, T, H, W) per level -> one video, lower levels upscaled (nearest)."""
+    final = outputs[-1]
+    tiles = [repeat_frames(resize_frames(video, final.shape[-2:], mode='nearest'),
+                           final.shape[2]) for video in outputs[:-1]]
+    return torch.cat(tiles + [final], dim=-1)
+
+
+def write_sample(out: str, index: int, outputs, fps: float, save_npy: bool) -> None:
+    stem = osp.join(out, f'sample_{index:04d}')
+    final = video_to_uint8(outputs[-1][None])[0]
+    write_video(f'{stem}.mp4', final, fps)
+    write_video(f'{stem}.gif', final, fps)
+    write_video(f'{stem}_levels.mp4', video_to_uint8(levels_side_by_side(
+        [o[None] for o in outputs]))[0], fps)
+    Image.fromarray(np.concatenate(list(final), axis=1)).save(f'{stem}_strip.png')
+    if save_npy:
+        for level, video in enumerate(outputs, start=1):
+            np.save(f'{stem}_level{level}.npy', video.numpy().astype(np.float32))
+
+
+def main() -> None:
+    args = parse_args()
+    hierarchy = Hierarchy.from_config(args.config, args.checkpoints, args.device,
+                                      bn_passes=args.bn_passes)
+    os.makedirs(args.out, exist_ok=True)
+    labels = None
+    if args.labels:
+        labels = torch.tensor(args.labels).repeat(args.num_samples)[:args.num_samples]
+    written = 0
+    with tqdm(total=args.num_samples, desc='sampling', unit='video') as bar:
+        for batch_index, start in enumerate(range(0, args.num_samples, args.batch_size)):
+            num = min(args.batch_size, args.num_samples - start)
+            outputs = hierarchy.sample(
+                num, labels=None if labels is None else labels[start:start + num],
+                noise_std=args.noise_std, seed=args.seed + batch_index,
+                num_frames=args.num_frames, window=args.window,
+                chunk_frames=args.chunk_frames)
+            outputs = [o.float().cpu() for o in outputs]
+            for i in range(num):
+                write_sample(args.out, start + i, [o[i] for o in outputs],
+                             hierarchy.fps, args.save_npy)
+                written += 1
+                bar.update(1)
+    shapes = ', '.join('x'.join(map(str, o.shape[2:])) for o in outputs)
+    print(f'Wrote {written} samples (levels T x H x W: {shapes}) to {osp.abspath(args.out)}')
+
+
+if __name__ == '__main__':
+    main()
