@@ -113,3 +113,25 @@ def test_sample_tool_writes_playable_videos(tmp_path, demo_checkpoints):
         assert np.load(f'{stem}_level1.npy').shape == (3, 12, 32, 32)
         assert np.load(f'{stem}_level2.npy').shape == (3, 24, 64, 64)
     assert 'Wrote 3 samples' in result.stdout
+
+
+@pytest.mark.parametrize('path', sorted((REPO / 'configs' / 'hvg').glob('hvg*.py')),
+                         ids=lambda p: p.stem)
+def test_hierarchy_configs_chain_their_levels(path):
+    """Each level's input is the previous level's output: size, classes, frame rate."""
+    levels = [Config.fromfile(lvl['config'])
+              for lvl in Config.fromfile(str(path)).hierarchy['levels']]
+    assert levels[0].model.type == 'Level1GAN'
+    for low, high in zip(levels, levels[1:]):
+        assert high.model.type == 'UpsamplingLevelGAN'
+        assert high.model.generator.in_size == low.model.generator.out_size
+        assert high.model.generator.num_classes == levels[0].model.generator.num_classes
+        # the level's training input comes at the rate of the level below
+        low_interval = low.train_pipeline[1]['frame_interval']
+        high_interval = high.train_pipeline[1]['frame_interval']
+        assert high_interval * high.model.generator.temporal_factor == low_interval
+    frames = levels[0].model.generator.num_frames
+    for level in levels[1:]:
+        frames *= level.model.generator.temporal_factor
+    expected = int(path.stem.split('_')[2].rstrip('f')) if 'f_' in path.stem else frames
+    assert frames == expected
