@@ -21,9 +21,8 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 import hvg  # noqa: F401
+from hvg.apis import Hierarchy, levels_side_by_side
 from hvg.models.gans import unwrap
-from hvg.models.generators import unroll_generator
-from hvg.models.layers.resample import repeat_frames, resize_frames
 from hvg.utils.video_io import make_video_grid, write_video
 
 CONFIG_DIR = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'configs', 'hvg')
@@ -56,26 +55,6 @@ def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> Runner:
     return runner
 
 
-@torch.no_grad()
-def sample_hierarchy(level1, level2, labels: torch.Tensor, bn_passes: int,
-                     noise_std: float):
-    """Level 1 at its length, then level 2 unrolled over all of its frames."""
-    lowres = level1.sample(len(labels), labels=labels, noise_std=noise_std, seed=0)
-    generator = unwrap(level2.generator)
-    out_frames = lowres.shape[2] * generator.temporal_factor
-
-    def dummy_inputs():
-        batch = torch.randint(generator.num_classes, (8, ))
-        inputs = level1.sample(8, labels=batch)
-        return torch.randn(8, generator.noise_dim), inputs, batch
-
-    print(f'[demo] unrolling level 2 to {out_frames} frames '
-          f'({bn_passes} BatchNorm passes)', flush=True)
-    unroll_generator(generator, out_frames, dummy_inputs, bn_passes)
-    highres = level2.sample(lowres, labels=labels, noise_std=noise_std, seed=1)
-    return lowres, highres
-
-
 def main() -> None:
     args = parse_args()
     start = time.time()
@@ -90,14 +69,15 @@ def main() -> None:
     classes = runner1.train_dataloader.dataset.metainfo['classes']
     n = args.samples_per_class
     labels = torch.arange(len(classes)).repeat_interleave(n)
-    lowres, highres = sample_hierarchy(level1, level2, labels, args.bn_passes,
-                                       args.noise_std)
-    upscaled = repeat_frames(resize_frames(lowres, highres.shape[-2:], mode='nearest'),
-                             highres.shape[2])
+    hierarchy = Hierarchy([level1, level2], bn_passes=args.bn_passes)
+    print(f'[demo] sampling: level 2 unrolled over all level-1 frames '
+          f'({args.bn_passes} BatchNorm passes)', flush=True)
+    lowres, highres = hierarchy.sample(len(labels), labels=labels,
+                                       noise_std=args.noise_std, seed=0)
     out_dir = osp.join(args.work_dir, 'videos')
     videos = {
         'hierarchy_final': make_video_grid(highres, nrow=n),
-        'levels_side_by_side': make_video_grid(torch.cat([upscaled, highres], dim=-1),
+        'levels_side_by_side': make_video_grid(levels_side_by_side([lowres, highres]),
                                                nrow=n),
     }
     paths = []

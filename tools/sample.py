@@ -18,8 +18,7 @@ import torch
 from PIL import Image
 from tqdm import tqdm
 
-from hvg.apis import Hierarchy
-from hvg.models.layers.resample import repeat_frames, resize_frames
+from hvg.apis import Hierarchy, levels_side_by_side
 from hvg.utils.video_io import video_to_uint8, write_video
 
 
@@ -47,14 +46,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--out', required=True, help='output folder')
     return parser.parse_args()
-
-
-def levels_side_by_side(outputs) -> torch.Tensor:
-    """(N, C, T, H, W) per level -> one video, lower levels upscaled (nearest)."""
-    final = outputs[-1]
-    tiles = [repeat_frames(resize_frames(video, final.shape[-2:], mode='nearest'),
-                           final.shape[2]) for video in outputs[:-1]]
-    return torch.cat(tiles + [final], dim=-1)
 
 
 def write_sample(out: str, index: int, outputs, fps: float, save_npy: bool) -> None:

@@ -7,6 +7,7 @@ from torch import Tensor
 
 from hvg.models.gans import BaseLevelGAN, load_frozen_level, random_windows
 from hvg.models.generators import unroll_generator
+from hvg.models.layers.resample import repeat_frames, resize_frames
 
 
 def hierarchy_checkpoints(cfg: Config, checkpoints: Optional[Sequence[str]]) -> List[str]:
@@ -23,6 +24,20 @@ def hierarchy_checkpoints(cfg: Config, checkpoints: Optional[Sequence[str]]) -> 
                          '--checkpoints L1.pth L2.pth ... (level 1 first) or set '
                          'hierarchy.levels.N.checkpoint in the config')
     return [lvl['checkpoint'] for lvl in levels]
+
+
+def levels_side_by_side(outputs: Sequence[Tensor]) -> Tensor:
+    """Every level's (N, C, T, H, W) output side by side along the width.
+
+    Lower levels are upscaled (nearest, in space and time) to the final
+    output's size and frame count, so a frame of the result shows what each
+    level made at the same moment.
+    """
+    final = outputs[-1]
+    tiles = [repeat_frames(resize_frames(video.to(final.device), final.shape[-2:],
+                                         mode='nearest'), final.shape[2])
+             for video in outputs[:-1]]
+    return torch.cat(tiles + [final], dim=-1)
 
 
 class Hierarchy:
