@@ -10,6 +10,7 @@ from torch import Tensor
 
 from hvg.registry import MODELS
 from hvg.utils.safe_checkpoint import load_checkpoint_file
+from ..generators.streaming import stream_upsample
 from ..layers.resample import repeat_frames, resize_frames
 from .base_level_gan import BaseLevelGAN, unwrap
 
@@ -187,11 +188,18 @@ class UpsamplingLevelGAN(BaseLevelGAN):
     # --- inference -----------------------------------------------------------------------
     @torch.no_grad()
     def sample(self, lowres: Tensor, labels: Optional[Tensor] = None,
-               noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
+               noise_std: float = 1.0, seed: Optional[int] = None,
+               chunk_frames: Optional[int] = None) -> Tensor:
         """Upsample ``lowres`` (N, C, T_in, h, w) -> (N, C, T_in * factor, H, W).
 
         Call in eval mode for reproducible samples (train mode updates BatchNorm
         statistics). ``seed`` fixes the noise without touching the global RNG.
+        ``T_in`` is the generator's current input length (``unroll_generator``
+        sets it). ``chunk_frames``: None runs the generator over the whole
+        video at once; an int (a multiple of the temporal factor) makes it
+        ``chunk_frames`` output frames at a time (``stream_upsample``, eval mode
+        only): the same video to float rounding, in memory that does not grow
+        with the length.
         """
         gen = unwrap(self.generator)
         device = next(gen.parameters()).device
@@ -201,7 +209,10 @@ class UpsamplingLevelGAN(BaseLevelGAN):
         if self.conditional and labels is None:
             labels = torch.randint(gen.num_classes, (num, ), generator=rng)
         labels = labels.to(device) if labels is not None else None
-        return gen(noise.to(device), lowres.to(device), labels)
+        noise, lowres = noise.to(device), lowres.to(device)
+        if chunk_frames is None:
+            return gen(noise, lowres, labels)
+        return stream_upsample(gen, noise, lowres, labels, chunk_frames)
 
     @torch.no_grad()
     def preview(self, num_samples: int, labels: Optional[Tensor] = None,

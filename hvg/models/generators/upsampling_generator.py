@@ -10,6 +10,7 @@ from torch import Tensor
 from hvg.registry import MODELS
 from ..layers import (FrameBatchNorm, GenResBlock2d, GenResBlock3dSeparable, conv2d,
                       per_frame, repeat_frames, resize_frames)
+from ..layers.conditional_bn import use_frame_offset
 from .latent_stem import LatentStem
 
 
@@ -85,6 +86,13 @@ class UpsamplingGenerator(nn.Module):
     Shapes: ``forward(noise (B, noise_dim), lowres (B, in_channels, T_in, in_size,
     in_size) in [-1, 1], labels (B,) or None)`` returns ``(B, out_channels,
     T_in * temporal_factor, out_size, out_size)`` in [-1, 1].
+
+    Windows (eval mode): ``forward(..., frame_offset=s)`` takes ``lowres`` to be the
+    window of the input video that makes output frames ``[s, s + T_in *
+    temporal_factor)`` of the ``num_frames``-frame video, and normalises them with
+    those frames' BatchNorm statistics. Away from its temporal edges a window's
+    output equals the whole video's (the generator is convolutional in time);
+    ``stream_upsample`` stitches windows into a long video in constant memory.
     """
 
     def __init__(self, num_frames: int, out_size: int, in_size: int,
@@ -158,22 +166,42 @@ class UpsamplingGenerator(nn.Module):
         """Output resolution of every block that gets a low-res residual, in order."""
         return [slot.resolution for slot in self.slots if slot.residual is not None]
 
-    def check_lowres(self, lowres: Tensor, batch_size: int) -> None:
-        expected = (batch_size, self.in_channels, self.input_frames, self.in_size,
-                    self.in_size)
-        if tuple(lowres.shape) != expected:
+    def check_lowres(self, lowres: Tensor, batch_size: int,
+                     frame_offset: Optional[int] = None) -> None:
+        if frame_offset is None:
+            expected = (batch_size, self.in_channels, self.input_frames, self.in_size,
+                        self.in_size)
+            if tuple(lowres.shape) != expected:
+                raise ValueError(
+                    f'lowres must be (B, C, T_in, h, w) = {expected} (T_in = '
+                    f'num_frames {self.num_frames} / temporal_factor '
+                    f'{self.temporal_factor}), got {tuple(lowres.shape)}')
+            return
+        expected = (batch_size, self.in_channels, self.in_size, self.in_size)
+        shape = tuple(lowres.shape)
+        if lowres.ndim != 5 or shape[:2] + shape[3:] != expected:
+            raise ValueError(f'a lowres window must be (B, C, t, h, w) with (B, C, h, '
+                             f'w) = {expected}, got {shape}')
+        stop = frame_offset + shape[2] * self.temporal_factor
+        if frame_offset % self.temporal_factor or frame_offset < 0 or \
+                stop > self.num_frames:
             raise ValueError(
-                f'lowres must be (B, C, T_in, h, w) = {expected} (T_in = num_frames '
-                f'{self.num_frames} / temporal_factor {self.temporal_factor}), got '
-                f'{tuple(lowres.shape)}')
+                f'a window of {shape[2]} input frames at frame_offset={frame_offset} '
+                f'makes output frames [{frame_offset}, {stop}): the offset must be a '
+                f'multiple of temporal_factor={self.temporal_factor} and the window '
+                f'must end within the {self.num_frames} frames the generator is set to')
 
-    def forward(self, noise: Tensor, lowres: Tensor,
-                labels: Optional[Tensor] = None) -> Tensor:
-        cond, x = self.stem(noise, labels, self.num_frames)
-        self.check_lowres(lowres, noise.shape[0])
+    def forward(self, noise: Tensor, lowres: Tensor, labels: Optional[Tensor] = None,
+                frame_offset: Optional[int] = None) -> Tensor:
+        """See the class docstring; ``frame_offset`` (output frames) selects a window."""
+        num_frames = (self.num_frames if frame_offset is None else
+                      lowres.shape[2] * self.temporal_factor)
+        cond, x = self.stem(noise, labels, num_frames)
+        self.check_lowres(lowres, noise.shape[0], frame_offset)
         # section 3: repeat the low-res frames to the output length; frames-major
-        lowres = repeat_frames(lowres, self.num_frames).transpose(1, 2)
-        for slot in self.slots:
-            x = slot(x, cond, lowres)
-        x = per_frame(self.out_conv, F.relu(self.out_norm(x)))
+        lowres = repeat_frames(lowres, num_frames).transpose(1, 2)
+        with use_frame_offset(self, frame_offset):
+            for slot in self.slots:
+                x = slot(x, cond, lowres)
+            x = per_frame(self.out_conv, F.relu(self.out_norm(x)))
         return torch.tanh(x).transpose(1, 2).contiguous()

@@ -1,5 +1,6 @@
 """Batch normalisation with per-frame statistics and conditional gain/bias."""
-from typing import Optional
+from contextlib import contextmanager
+from typing import Iterator, Optional, Tuple
 
 import torch
 import torch.nn as nn
@@ -20,6 +21,16 @@ class FrameBatchNorm(nn.Module):
     ``F.batch_norm`` call, and folding it into the batch axis, for per-frame 2D
     convolutions, are both free views.
 
+    Windows of a longer video (eval mode): with ``frame_offset = s`` (an int
+    instead of the default None), an input of T frames is taken to be frames
+    ``[s, s + T)`` of the video the statistics are kept for, and is normalised
+    with the statistics of those frames. The generators are convolutional in
+    time, so a long video can be generated window by window
+    (``hvg.models.generators.stream_upsample``) while every frame still uses the
+    statistics of its absolute index. Set it for a whole network with
+    ``use_frame_offset``. Training always needs the whole video: the running
+    statistics of every frame are updated together.
+
     When ``cond_dim`` is given, gain and bias are predicted from the condition
     vector (noise, concatenated with the class embedding), BigGAN style:
     ``gain = 1 + W_g c``, ``bias = W_b c``. Otherwise a learned affine per
@@ -39,6 +50,8 @@ class FrameBatchNorm(nn.Module):
         self.eps = eps
         self.momentum = momentum
         self.cond_dim = cond_dim
+        # None: inputs are the whole video; an int: see "Windows" above.
+        self.frame_offset: Optional[int] = None
         self.register_buffer('running_mean', torch.zeros(num_frames, num_features))
         self.register_buffer('running_var', torch.ones(num_frames, num_features))
         if cond_dim is None:
@@ -60,19 +73,41 @@ class FrameBatchNorm(nn.Module):
         self.running_mean = torch.zeros(num_frames, self.num_features, device=device)
         self.running_var = torch.ones(num_frames, self.num_features, device=device)
 
+    def statistics_for(self, num_frames: int) -> Tuple[Tensor, Tensor]:
+        """Running ``(mean, var)``, each ``(num_frames, C)``, of the input's frames.
+
+        Views of the buffers, so that training-mode updates land in them.
+        """
+        if self.frame_offset is None:
+            if num_frames != self.num_frames:
+                raise ValueError(
+                    f'FrameBatchNorm keeps statistics for {self.num_frames} frames '
+                    f'but got a video of {num_frames} frames. Per-frame statistics '
+                    'are tied to the length: train at the configured length, or '
+                    'recompute the statistics for the new length before sampling.')
+            return self.running_mean, self.running_var
+        if self.training:
+            raise RuntimeError(
+                f'frame_offset={self.frame_offset} is set but this FrameBatchNorm is '
+                'in training mode: windows of a video are for eval mode (training '
+                'updates the statistics of every frame of the whole video)')
+        start, stop = self.frame_offset, self.frame_offset + num_frames
+        if start < 0 or stop > self.num_frames:
+            raise ValueError(
+                f'a window of {num_frames} frames at frame_offset={start} covers '
+                f'frames [{start}, {stop}), outside the {self.num_frames} frames this '
+                'FrameBatchNorm keeps statistics for: recompute the statistics for '
+                'the whole video length first (unroll_generator)')
+        return self.running_mean[start:stop], self.running_var[start:stop]
+
     def forward(self, x: Tensor, cond: Optional[Tensor] = None) -> Tensor:
         """x: (B, T, C, H, W); cond: (B, cond_dim) when conditional."""
         B, T, C, H, W = x.shape
-        if T != self.num_frames:
-            raise ValueError(
-                f'FrameBatchNorm keeps statistics for {self.num_frames} frames '
-                f'but got a video of {T} frames. Per-frame statistics are tied to '
-                'the length: train at the configured length, or recompute the '
-                'statistics for the new length before sampling.')
+        mean, var = self.statistics_for(T)
         normed = F.batch_norm(
-            x.reshape(B, T * C, H, W), self.running_mean.view(-1),
-            self.running_var.view(-1), training=self.training,
-            momentum=self.momentum, eps=self.eps).view(B, T, C, H, W)
+            x.reshape(B, T * C, H, W), mean.view(-1), var.view(-1),
+            training=self.training, momentum=self.momentum,
+            eps=self.eps).view(B, T, C, H, W)
         if self.cond_dim is None:
             gain, bias = self.weight.view(1, C), self.bias.view(1, C)
         else:
@@ -84,3 +119,23 @@ class FrameBatchNorm(nn.Module):
     def extra_repr(self) -> str:
         return (f'{self.num_features}, num_frames={self.num_frames}, '
                 f'cond_dim={self.cond_dim}')
+
+
+@contextmanager
+def use_frame_offset(module: nn.Module, frame_offset: Optional[int]) -> Iterator[None]:
+    """Set ``frame_offset`` on every FrameBatchNorm in ``module`` for a ``with`` block.
+
+    Inside, an input of T frames is frames ``[frame_offset, frame_offset + T)``
+    of the video the statistics are kept for (eval mode only); None means the
+    whole video, the default. The previous values are restored on exit, errors
+    included, so a failed window cannot leave a network offset.
+    """
+    norms = [m for m in module.modules() if isinstance(m, FrameBatchNorm)]
+    saved = [norm.frame_offset for norm in norms]
+    for norm in norms:
+        norm.frame_offset = frame_offset
+    try:
+        yield
+    finally:
+        for norm, offset in zip(norms, saved):
+            norm.frame_offset = offset
