@@ -5,7 +5,7 @@ output. Its per-frame statistics are recomputed for that length
 (``unroll_generator``, cached per length), and the video can be made in chunks
 (``stream_upsample``) because the generator is convolutional in time. The level
 is the demo level 2 (``configs/hvg/demo_l2_clips.py``: 4/32x32 -> 8/64x64, 5
-units, temporal factor 2) at tiny width, unrolled over 12 input frames (24
+units, temporal factor 2) at tiny width, unrolled over 24 input frames (48
 output frames); a second, direct ``UpsamplingGenerator`` has temporal factor 4,
 where the halo must be rounded up to whole input frames.
 """
@@ -31,8 +31,8 @@ from hvg.registry import MODELS
 
 L2_CONFIG = Path(__file__).resolve().parents[2] / 'configs' / 'hvg' / 'demo_l2_clips.py'
 BATCH = 2
-# demo level 2: trained on 4 -> 8 frames; sampled here over 12 -> 24 frames
-TRAIN_FRAMES, LONG_FRAMES, IN_SIZE, UNITS = 8, 24, 32, 5
+# demo level 2: trained on 4 -> 8 frames; sampled here over 24 -> 48 frames
+TRAIN_FRAMES, LONG_FRAMES, IN_SIZE, UNITS = 8, 48, 32, 5
 TOL = 1e-5
 
 
@@ -130,8 +130,10 @@ def test_frame_bn_window_uses_the_statistics_of_its_frames():
 def test_generator_windows_are_checked():
     generator = unrolled(demo_l2_generator(), LONG_FRAMES)
     noise, lowres, labels = inputs_for(generator, LONG_FRAMES)()
-    with pytest.raises(ValueError, match=r'output frames \[20, 26\)'):
-        generator(noise, lowres[:, :, 7:10], labels, frame_offset=20)
+    # 3 input frames make 6 output frames: past the end if they start 4 before it
+    start = LONG_FRAMES - 4
+    with pytest.raises(ValueError, match=rf'output frames \[{start}, {start + 6}\)'):
+        generator(noise, lowres[:, :, 7:10], labels, frame_offset=start)
     with pytest.raises(ValueError, match='multiple of temporal_factor=2'):
         generator(noise, lowres[:, :, :3], labels, frame_offset=1)
     assert all(n.frame_offset is None for n in frame_batch_norms(generator))
@@ -180,7 +182,7 @@ def test_a_window_alone_gives_the_whole_output_beyond_the_radius(long_generator)
 
 
 # --- streaming ------------------------------------------------------------------------
-@pytest.mark.parametrize('chunk_frames', [2, 4, 10, 24, 30, None])
+@pytest.mark.parametrize('chunk_frames', [2, 4, 10, 24, 48, 60, None])
 def test_streaming_equals_the_whole_video(chunk_frames):
     """Chunks that divide the length or not, one chunk, longer than the video,
     and the default; each pass sees at most its chunk plus a halo either side."""
@@ -235,7 +237,7 @@ def test_chunks_can_be_consumed_one_at_a_time():
     for start, frames in upsample_chunks(generator, noise, lowres, labels, 10):
         starts.append(start)
         assert max_diff(frames, whole[:, :, start:start + 10]) <= TOL
-    assert starts == [0, 10, 20]
+    assert starts == list(range(0, LONG_FRAMES, 10))
 
 
 def test_streaming_refusals():
