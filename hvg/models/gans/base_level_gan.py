@@ -100,6 +100,22 @@ class BaseLevelGAN(BaseModel):
         """Preprocessed data -> the batch dict the methods above consume."""
         raise NotImplementedError
 
+    @property
+    def conditional(self) -> bool:
+        # unwrap: under DDP self.generator is a wrapper without these attributes
+        return unwrap(self.generator).num_classes > 0
+
+    def batch_labels(self, data: dict) -> Optional[Tensor]:
+        """The batch's class labels for a class-conditional level, else None."""
+        if not self.conditional:
+            return None
+        samples = data.get('data_samples') or {}
+        labels = samples.get('label') if isinstance(samples, dict) else None
+        if labels is None or bool((labels < 0).any()):
+            raise ValueError('a class-conditional level needs a label for every '
+                             'clip: check the annotation file of the dataset')
+        return labels
+
     # --- the loop -------------------------------------------------------------
     def _iteration(self) -> int:
         it = MessageHub.get_current_instance().get_info('iter')

@@ -17,21 +17,9 @@ class Level1GAN(BaseLevelGAN):
     N(0, 1) noise. See ``BaseLevelGAN`` for the update loop.
     """
 
-    @property
-    def conditional(self) -> bool:
-        # unwrap: under DDP self.generator is a wrapper without these attributes
-        return unwrap(self.generator).num_classes > 0
-
     def unpack(self, data: dict) -> dict:
         video = data['inputs']
-        labels = None
-        if self.conditional:
-            samples = data.get('data_samples') or {}
-            labels = samples.get('label') if isinstance(samples, dict) else None
-            if labels is None or bool((labels < 0).any()):
-                raise ValueError('a class-conditional level needs a label for every '
-                                 'clip: check the annotation file of the dataset')
-        return dict(real=video, labels=labels, batch_size=video.shape[0])
+        return dict(real=video, labels=self.batch_labels(data), batch_size=video.shape[0])
 
     def real_sample(self, batch: dict) -> dict:
         return dict(video=batch['real'])

@@ -125,10 +125,6 @@ class UpsamplingLevelGAN(BaseLevelGAN):
         gen = unwrap(self.generator)
         return gen.num_frames // gen.temporal_factor
 
-    @property
-    def conditional(self) -> bool:
-        return unwrap(self.generator).num_classes > 0
-
     @torch.no_grad()
     def generate_lowres(self, batch_size: int, labels: Optional[Tensor],
                         noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
@@ -158,15 +154,9 @@ class UpsamplingLevelGAN(BaseLevelGAN):
             raise ValueError("an upsampling level needs inputs={'highres', 'lowres'}: "
                              "pack them with PackVideoInputs(input_keys=dict("
                              "highres='imgs', lowres='lowres_imgs'))")
-        labels = None
-        if self.conditional:
-            samples = data.get('data_samples') or {}
-            labels = samples.get('label') if isinstance(samples, dict) else None
-            if labels is None or bool((labels < 0).any()):
-                raise ValueError('a class-conditional level needs a label for every '
-                                 'clip: check the annotation file of the dataset')
         self._last_real_lowres = inputs['lowres'].detach()
-        return dict(highres=inputs['highres'], lowres=inputs['lowres'], labels=labels,
+        return dict(highres=inputs['highres'], lowres=inputs['lowres'],
+                    labels=self.batch_labels(data),
                     batch_size=inputs['highres'].shape[0])
 
     def real_sample(self, batch: dict) -> dict:
