@@ -1,11 +1,22 @@
 """The part every HVG generator shares: noise (++ class embedding) to a 4x4 map."""
-from typing import Optional, Tuple
+import math
+from typing import Optional, Sequence, Tuple
 
 import torch
 import torch.nn as nn
 from torch import Tensor
 
 from ..layers import embedding, linear
+
+
+def check_out_size(out_size: int, channel_mults: Sequence[int]) -> None:
+    """Every unit but the last doubles the 4x4 stem: the sizes must agree."""
+    expected = 4 * 2**(len(channel_mults) - 1)
+    if out_size != expected:
+        raise ValueError(
+            f'{len(channel_mults)} units upsample 4x4 to {expected}x{expected}, '
+            f'but out_size={out_size}: use {int(math.log2(out_size / 4)) + 1} '
+            'channel multipliers')
 
 
 class LatentStem(nn.Module):

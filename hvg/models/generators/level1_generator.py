@@ -1,5 +1,4 @@
 """The first-level generator p(x_1): ConvGRU + 2D ResNet units (appendix B.1)."""
-import math
 from typing import Optional, Sequence
 
 import torch
@@ -9,7 +8,7 @@ from torch import Tensor
 
 from hvg.registry import MODELS
 from ..layers import ConvGRU, FrameBatchNorm, GenResBlock2d, conv2d, per_frame
-from .latent_stem import LatentStem
+from .latent_stem import LatentStem, check_out_size
 
 
 @MODELS.register_module()
@@ -39,12 +38,7 @@ class Level1Generator(nn.Module):
                  num_classes: int = 0, class_embed_dim: int = 128,
                  out_channels: int = 3, use_spectral_norm: bool = True):
         super().__init__()
-        expected = 4 * 2**(len(channel_mults) - 1)
-        if out_size != expected:
-            raise ValueError(
-                f'{len(channel_mults)} units upsample 4x4 to {expected}x{expected}, '
-                f'but out_size={out_size}: use {int(math.log2(out_size / 4)) + 1} '
-                'channel multipliers')
+        check_out_size(out_size, channel_mults)
         self.num_frames = num_frames
         self.noise_dim = noise_dim
         self.num_classes = num_classes

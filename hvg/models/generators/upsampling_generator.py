@@ -1,5 +1,4 @@
 """The conditional generator of upsampling levels, p(x_l | x_{l-1}) (appendix B.2)."""
-import math
 from typing import List, Optional, Sequence
 
 import torch
@@ -11,7 +10,7 @@ from hvg.registry import MODELS
 from ..layers import (FrameBatchNorm, GenResBlock2d, GenResBlock3dSeparable, conv2d,
                       per_frame, repeat_frames, resize_frames)
 from ..layers.conditional_bn import use_frame_offset
-from .latent_stem import LatentStem
+from .latent_stem import LatentStem, check_out_size
 
 
 class ConditionedBlock(nn.Module):
@@ -102,12 +101,7 @@ class UpsamplingGenerator(nn.Module):
                  class_embed_dim: int = 128, in_channels: int = 3,
                  out_channels: int = 3, use_spectral_norm: bool = True):
         super().__init__()
-        expected = 4 * 2**(len(channel_mults) - 1)
-        if out_size != expected:
-            raise ValueError(
-                f'{len(channel_mults)} units upsample 4x4 to {expected}x{expected}, '
-                f'but out_size={out_size}: use {int(math.log2(out_size / 4)) + 1} '
-                'channel multipliers')
+        check_out_size(out_size, channel_mults)
         if not 4 <= in_size <= out_size:
             raise ValueError(
                 f'in_size={in_size} must be between 4 (the first block resolution; '
