@@ -4,6 +4,9 @@
 model = dict(
     type='Level1GAN',
     discriminator_steps=2,
+    # section 5.1: global-synchronous batch norm, per-frame statistics over the
+    # global batch of all ranks (a no-op in one process)
+    sync_bn=True,
     data_preprocessor=dict(type='VideoDataPreprocessor'),
     generator=dict(
         type='Level1Generator',

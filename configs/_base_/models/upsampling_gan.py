@@ -6,6 +6,9 @@
 model = dict(
     type='UpsamplingLevelGAN',
     discriminator_steps=2,
+    # section 5.1: global-synchronous batch norm, per-frame statistics over the
+    # global batch of all ranks (a no-op in one process)
+    sync_bn=True,
     # 'generated': fake pairs use x_{l-1} from the frozen previous levels
     # (eq. 3); 'data': from the batch's real low-res clip (no checkpoint needed).
     lowres_source='generated',

@@ -1,11 +1,11 @@
 """Spatial discriminator: judges k randomly chosen full-resolution frames."""
 from typing import Optional, Sequence
 
-import torch
 import torch.nn as nn
 from torch import Tensor
 
 from hvg.registry import MODELS
+from ..batch_random import batch_rand
 from .base import ProjectionHead, check_video, frame_scores, make_blocks
 
 
@@ -37,7 +37,7 @@ class SpatialDiscriminator(nn.Module):
         """(B, C, T, H, W) -> (B, C, k, H, W) with k random frames per video."""
         B, _, T = video.shape[:3]
         k = min(self.num_sampled_frames, T)
-        index = torch.rand(B, T, device=video.device).argsort(dim=1)[:, :k]
+        index = batch_rand(B, T, device=video.device).argsort(dim=1)[:, :k]
         index = index.view(B, 1, k, 1, 1).expand(-1, video.shape[1], -1,
                                                  *video.shape[3:])
         return video.gather(2, index)

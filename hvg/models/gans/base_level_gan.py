@@ -11,6 +11,7 @@ from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
 from hvg.registry import MODELS
+from ..layers import convert_sync_frame_bn
 
 
 @contextmanager
@@ -62,13 +63,21 @@ class BaseLevelGAN(BaseModel):
         loss: config of the GAN loss (``disc_loss`` and ``gen_loss``).
         discriminator_steps: D updates per G update.
         data_preprocessor: config of the data preprocessor.
+        sync_bn: global-synchronous per-frame BatchNorm in the generator
+            (section 5.1): training statistics over the global batch of all
+            ranks (``FrameBatchNorm.sync``). A no-op in a single process.
+
+    Data parallelism: per-sample randomness (noise, the spatial
+    discriminator's frames, training windows) is drawn for the global batch
+    and split by rank (``hvg.models.batch_random``), so W ranks of b samples
+    train like one process of W * b (with ``sync_bn``; tested to 1e-5).
     """
 
     def __init__(self, generator: dict, discriminator: dict,
                  loss: dict = dict(type='GeometricHingeLoss'),
                  discriminator_steps: int = 2,
                  data_preprocessor: dict = dict(type='VideoDataPreprocessor'),
-                 init_cfg: Optional[dict] = None):
+                 sync_bn: bool = False, init_cfg: Optional[dict] = None):
         if isinstance(data_preprocessor, dict):
             # built here from our registry: BaseModel would use mmengine's root
             # registry, which only finds it under default_scope='hvg'
@@ -76,12 +85,44 @@ class BaseLevelGAN(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if discriminator_steps < 1:
             raise ValueError('discriminator_steps must be >= 1')
-        self.generator = MODELS.build(generator)
+        self.generator = convert_sync_frame_bn(MODELS.build(generator), sync_bn)
         self.discriminator = MODELS.build(discriminator)
         self.loss = MODELS.build(loss)
         self.discriminator_steps = discriminator_steps
         self.nonfinite_events: List[str] = []
         self._local_iter = 0
+        self.register_state_dict_post_hook(self._unwrapped_keys)
+        self.register_load_state_dict_pre_hook(self._wrapped_keys)
+
+    # --- checkpoints independent of data-parallel wrappers ----------------------
+    # Under MMSeparateDistributedDataParallel the generator and discriminator are
+    # DDP wrappers, so their keys would read 'generator.module.*': a checkpoint
+    # of a 64-GPU run would not load into a model built for sampling. Keys are
+    # saved as if unwrapped and mapped back on loading into a wrapped model.
+    def _wrapped_children(self) -> List[str]:
+        return [name for name, child in self.named_children() if is_model_wrapper(child)]
+
+    @staticmethod
+    def _unwrapped_keys(module, state_dict, prefix, local_metadata) -> None:
+        wrapped = [f'{prefix}{name}.module.' for name in module._wrapped_children()]
+        if not wrapped:
+            return
+        items = list(state_dict.items())
+        state_dict.clear()
+        for key, value in items:
+            for head in wrapped:
+                if key.startswith(head):
+                    key = head[:-len('module.')] + key[len(head):]
+                    break
+            state_dict[key] = value
+
+    @staticmethod
+    def _wrapped_keys(module, state_dict, prefix, *args) -> None:
+        for name in module._wrapped_children():
+            head = f'{prefix}{name}.'
+            for key in [k for k in state_dict
+                        if k.startswith(head) and not k.startswith(head + 'module.')]:
+                state_dict[head + 'module.' + key[len(head):]] = state_dict.pop(key)
 
     # --- what a level supplies -------------------------------------------------
     def generate_fake(self, batch: dict) -> dict:

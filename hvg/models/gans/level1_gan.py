@@ -5,6 +5,7 @@ import torch
 from torch import Tensor
 
 from hvg.registry import MODELS
+from ..batch_random import batch_randint, batch_randn
 from .base_level_gan import BaseLevelGAN, unwrap
 
 
@@ -25,7 +26,7 @@ class Level1GAN(BaseLevelGAN):
         return dict(video=batch['real'])
 
     def generate_fake(self, batch: dict) -> dict:
-        noise = torch.randn(batch['batch_size'], unwrap(self.generator).noise_dim,
+        noise = batch_randn(batch['batch_size'], unwrap(self.generator).noise_dim,
                             device=batch['real'].device)
         return dict(video=self.generator(noise, batch['labels']))
 
@@ -44,10 +45,9 @@ class Level1GAN(BaseLevelGAN):
         generator = unwrap(self.generator)
         device = next(generator.parameters()).device
         rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        noise = torch.randn(num_samples, generator.noise_dim, generator=rng)
+        noise = batch_randn(num_samples, generator.noise_dim, generator=rng)
         if self.conditional and labels is None:
-            labels = torch.randint(generator.num_classes, (num_samples, ),
-                                   generator=rng)
+            labels = batch_randint(generator.num_classes, num_samples, generator=rng)
         labels = labels.to(device) if labels is not None else None
         return generator((noise * noise_std).to(device), labels)
 

@@ -12,6 +12,7 @@ from hvg.registry import MODELS
 from hvg.utils.safe_checkpoint import load_checkpoint_file
 from ..generators.streaming import stream_upsample
 from ..layers.resample import repeat_frames, resize_frames
+from ..batch_random import batch_randint, batch_randn
 from .base_level_gan import BaseLevelGAN, unwrap
 
 LOWRES_SOURCES = ('generated', 'data')
@@ -25,7 +26,7 @@ def random_windows(video: Tensor, length: int, generator=None) -> Tensor:
     B, _, T = video.shape[:3]
     if length > T:
         raise ValueError(f'cannot take a {length}-frame window of a {T}-frame video')
-    starts = torch.randint(0, T - length + 1, (B, ), generator=generator)
+    starts = batch_randint(T - length + 1, B, generator=generator)
     return torch.stack([v[:, s:s + length] for v, s in zip(video, starts.tolist())])
 
 
@@ -168,7 +169,7 @@ class UpsamplingLevelGAN(BaseLevelGAN):
         else:
             lowres = self.generate_lowres(batch['batch_size'], batch['labels']).to(
                 batch['lowres'].device)
-        noise = torch.randn(batch['batch_size'], unwrap(self.generator).noise_dim,
+        noise = batch_randn(batch['batch_size'], unwrap(self.generator).noise_dim,
                             device=lowres.device)
         return dict(video=self.generator(noise, lowres, batch['labels']), lowres=lowres)
 
@@ -195,9 +196,9 @@ class UpsamplingLevelGAN(BaseLevelGAN):
         device = next(gen.parameters()).device
         rng = torch.Generator().manual_seed(seed) if seed is not None else None
         num = lowres.shape[0]
-        noise = torch.randn(num, gen.noise_dim, generator=rng) * noise_std
+        noise = batch_randn(num, gen.noise_dim, generator=rng) * noise_std
         if self.conditional and labels is None:
-            labels = torch.randint(gen.num_classes, (num, ), generator=rng)
+            labels = batch_randint(gen.num_classes, num, generator=rng)
         labels = labels.to(device) if labels is not None else None
         noise, lowres = noise.to(device), lowres.to(device)
         if chunk_frames is None:

@@ -3,6 +3,8 @@ from contextlib import contextmanager
 from typing import Iterator, Optional, Tuple
 
 import torch
+import torch.distributed as dist
+import torch.distributed.nn as dist_nn
 import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
@@ -28,8 +30,19 @@ class FrameBatchNorm(nn.Module):
     time, so a long video can be generated window by window
     (``hvg.models.generators.stream_upsample``) while every frame still uses the
     statistics of its absolute index. Set it for a whole network with
-    ``use_frame_offset``. Training always needs the whole video: the running
-    statistics of every frame are updated together.
+    ``use_frame_offset``. In training mode a window updates the running
+    statistics of its own frames only (how the statistics of a long video are
+    recomputed window by window: ``accumulate_statistics_windowed``); training
+    a generator uses the whole video.
+
+    Global-synchronous statistics (section 5.1: "global-synchronous batch
+    norm"): with ``sync = True`` (``convert_sync_frame_bn``, or the level's
+    ``sync_bn`` config key), training-mode statistics are those of the whole
+    global batch across all ranks of the default process group, reduced
+    differentiably (``torch.distributed.nn``: gloo and NCCL alike), so W ranks
+    of b samples normalise like one process with W * b. Without a process
+    group (or with one rank) it is the plain path; eval mode never
+    communicates.
 
     When ``cond_dim`` is given, gain and bias are predicted from the condition
     vector (noise, concatenated with the class embedding), BigGAN style:
@@ -52,6 +65,7 @@ class FrameBatchNorm(nn.Module):
         self.cond_dim = cond_dim
         # None: inputs are the whole video; an int: see "Windows" above.
         self.frame_offset: Optional[int] = None
+        self.sync = False  # see "Global-synchronous statistics" above
         self.register_buffer('running_mean', torch.zeros(num_frames, num_features))
         self.register_buffer('running_var', torch.ones(num_frames, num_features))
         if cond_dim is None:
@@ -76,7 +90,8 @@ class FrameBatchNorm(nn.Module):
     def statistics_for(self, num_frames: int) -> Tuple[Tensor, Tensor]:
         """Running ``(mean, var)``, each ``(num_frames, C)``, of the input's frames.
 
-        Views of the buffers, so that training-mode updates land in them.
+        Views of the buffers, so that training-mode updates land in them (a
+        window's in its own frames).
         """
         if self.frame_offset is None:
             if num_frames != self.num_frames:
@@ -86,11 +101,6 @@ class FrameBatchNorm(nn.Module):
                     'are tied to the length: train at the configured length, or '
                     'recompute the statistics for the new length before sampling.')
             return self.running_mean, self.running_var
-        if self.training:
-            raise RuntimeError(
-                f'frame_offset={self.frame_offset} is set but this FrameBatchNorm is '
-                'in training mode: windows of a video are for eval mode (training '
-                'updates the statistics of every frame of the whole video)')
         start, stop = self.frame_offset, self.frame_offset + num_frames
         if start < 0 or stop > self.num_frames:
             raise ValueError(
@@ -104,10 +114,13 @@ class FrameBatchNorm(nn.Module):
         """x: (B, T, C, H, W); cond: (B, cond_dim) when conditional."""
         B, T, C, H, W = x.shape
         mean, var = self.statistics_for(T)
-        normed = F.batch_norm(
-            x.reshape(B, T * C, H, W), mean.view(-1), var.view(-1),
-            training=self.training, momentum=self.momentum,
-            eps=self.eps).view(B, T, C, H, W)
+        if self.training and self.sync and _world_size() > 1:
+            normed = self._synced_batch_norm(x, mean, var)
+        else:
+            normed = F.batch_norm(
+                x.reshape(B, T * C, H, W), mean.view(-1), var.view(-1),
+                training=self.training, momentum=self.momentum,
+                eps=self.eps).view(B, T, C, H, W)
         if self.cond_dim is None:
             gain, bias = self.weight.view(1, C), self.bias.view(1, C)
         else:
@@ -116,9 +129,56 @@ class FrameBatchNorm(nn.Module):
             gain, bias = 1 + self.gain(cond), self.offset(cond)
         return normed * gain.view(-1, 1, C, 1, 1) + bias.view(-1, 1, C, 1, 1)
 
+    def _synced_batch_norm(self, x: Tensor, running_mean: Tensor,
+                           running_var: Tensor) -> Tensor:
+        """Normalise with the per-frame statistics of the global batch.
+
+        Each rank contributes its sample count n_i, per-(frame, channel) mean
+        m_i and sum of squared deviations M2_i; they are combined exactly
+        (Chan et al.: M2 = sum M2_i + sum n_i (m_i - m)^2), which avoids the
+        cancellation of E[x^2] - E[x]^2. One differentiable all-reduce of a
+        (world, 2 T C + 1) tensor in which each rank fills its own row: the
+        backward pass sums every rank's gradient into each contribution.
+        Running statistics get the global mean and unbiased variance.
+        """
+        B, T, C, H, W = x.shape
+        rank, world = dist.get_rank(), dist.get_world_size()
+        local_mean = x.mean(dim=(0, 3, 4))  # (T, C)
+        local_m2 = (x - local_mean.view(1, T, C, 1, 1)).pow(2).sum(dim=(0, 3, 4))
+        count = x.new_full((1, ), float(B * H * W))
+        row = torch.cat([local_mean.flatten(), local_m2.flatten(), count])
+        table = torch.cat([row.new_zeros(rank, row.numel()), row[None],
+                           row.new_zeros(world - rank - 1, row.numel())])
+        table = dist_nn.all_reduce(table)  # (world, 2 T C + 1), every rank's row
+        means = table[:, :T * C].view(world, T, C)
+        m2s = table[:, T * C:2 * T * C].view(world, T, C)
+        counts = table[:, -1].view(world, 1, 1)
+        total = counts.sum()
+        mean = (counts * means).sum(0) / total
+        m2 = m2s.sum(0) + (counts * (means - mean).pow(2)).sum(0)
+        var = m2 / total
+        with torch.no_grad():
+            running_mean.mul_(1 - self.momentum).add_(mean.detach(), alpha=self.momentum)
+            running_var.mul_(1 - self.momentum).add_(
+                m2.detach() / (total - 1).clamp(min=1), alpha=self.momentum)
+        return (x - mean.view(1, T, C, 1, 1)) * torch.rsqrt(
+            var.view(1, T, C, 1, 1) + self.eps)
+
     def extra_repr(self) -> str:
         return (f'{self.num_features}, num_frames={self.num_frames}, '
-                f'cond_dim={self.cond_dim}')
+                f'cond_dim={self.cond_dim}' + (', sync=True' if self.sync else ''))
+
+
+def _world_size() -> int:
+    return dist.get_world_size() if dist.is_available() and dist.is_initialized() else 1
+
+
+def convert_sync_frame_bn(module: nn.Module, sync: bool = True) -> nn.Module:
+    """Switch global-synchronous statistics on (or off) for every FrameBatchNorm."""
+    for norm in module.modules():
+        if isinstance(norm, FrameBatchNorm):
+            norm.sync = sync
+    return module
 
 
 @contextmanager

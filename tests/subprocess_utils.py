@@ -1,0 +1,51 @@
+"""Running the tools as a user does, in subprocesses that cannot hang a test.
+
+``from subprocess_utils import run_tool, free_port, tool_env`` (``tests/`` is on
+``sys.path`` through ``tests/conftest.py``).
+"""
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+from typing import List
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+TIMEOUT_S = 240
+
+
+def tool_env(cache_dir: Path) -> dict:
+    """The environment of a tool run: sample-clip cache, one thread, this Python."""
+    env = dict(os.environ)
+    env['HVG_CACHE_DIR'] = str(cache_dir)
+    env['OMP_NUM_THREADS'] = '1'  # tiny models on a shared machine
+    # `python` in the shell launchers must be this interpreter
+    env['PATH'] = os.pathsep.join([str(Path(sys.executable).parent), env.get('PATH', '')])
+    return env
+
+
+def run_tool(args: List[str], env: dict,
+             timeout: int = TIMEOUT_S) -> subprocess.CompletedProcess:
+    """Run ``args`` from the repository root in its own process group.
+
+    The whole group is killed on timeout, so a hung distributed job fails the
+    test instead of blocking it.
+    """
+    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        pytest.fail(f'{" ".join(args)} did not finish in {timeout}s:\n{output[-5000:]}')
+    return subprocess.CompletedProcess(args, proc.returncode, output, None)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
