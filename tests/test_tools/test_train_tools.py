@@ -3,10 +3,6 @@
 Each subprocess has a timeout, and its whole process group is killed when it
 runs out, so a hung distributed job fails the test instead of blocking it.
 """
-import os
-import signal
-import socket
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
@@ -14,10 +10,10 @@ from typing import List
 
 import pytest
 import torch
+from subprocess_utils import free_port, run_tool, tool_env
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / 'configs' / 'hvg' / 'demo_l1_clips.py'
-TIMEOUT_S = 240
 
 
 def tiny_options(max_iters: int, checkpoint_interval: int) -> List[str]:
@@ -38,31 +34,10 @@ def tiny_options(max_iters: int, checkpoint_interval: int) -> List[str]:
 
 @pytest.fixture
 def env(tmp_path_factory) -> dict:
-    env = dict(os.environ)
-    env['HVG_CACHE_DIR'] = str(tmp_path_factory.getbasetemp() / 'hvg_cache')
-    env['OMP_NUM_THREADS'] = '1'  # tiny models on a shared machine
-    # `python` in dist_train.sh must be this interpreter
-    env['PATH'] = os.pathsep.join([str(Path(sys.executable).parent), env.get('PATH', '')])
-    return env
+    return tool_env(tmp_path_factory.getbasetemp() / 'hvg_cache')
 
 
-def run(args: List[str], env: dict, timeout: int = TIMEOUT_S) -> subprocess.CompletedProcess:
-    """Run ``args`` in its own process group; kill the group on timeout."""
-    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-        pytest.fail(f'{" ".join(args)} did not finish in {timeout}s:\n{output[-5000:]}')
-    return subprocess.CompletedProcess(args, proc.returncode, output, None)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
+run = run_tool
 
 
 def load_weights_only(path: Path) -> dict:
@@ -150,6 +125,64 @@ def test_dist_train_runs_two_gloo_processes_in_sync(tmp_path, env):
     at_4 = load_weights_only(work_dir / 'iter_4.pth')['state_dict']
     for prefix in ('generator.', 'discriminator.'):
         assert any(not torch.equal(at_2[k], at_4[k]) for k in at_2 if k.startswith(prefix))
+
+
+# srun as far as tools/slurm_train.sh needs it: --ntasks=N copies of the command,
+# each with the variables a Slurm task gets.
+FAKE_SRUN = '''#!/usr/bin/env bash
+set -u
+ntasks=1
+while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do
+    case "$1" in
+        --ntasks=*) ntasks=${1#--ntasks=}; shift ;;
+        -p) shift 2 ;;
+        *) shift ;;
+    esac
+done
+pids=()
+for ((i = 0; i < ntasks; i++)); do
+    SLURM_PROCID=$i SLURM_LOCALID=$i SLURM_NTASKS=$ntasks SLURM_NODELIST=localhost "$@" &
+    pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit $status
+'''
+
+
+def test_slurm_train_runs_two_tasks_in_sync(tmp_path, env):
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir()
+    (bin_dir / 'srun').write_text(FAKE_SRUN)
+    (bin_dir / 'srun').chmod(0o755)
+    (tmp_path / 'rank_dump_hook.py').write_text(RANK_DUMP_MODULE)
+    config = tmp_path / 'demo_with_rank_dump.py'
+    config.write_text(textwrap.dedent(f'''\
+        _base_ = [{str(DEMO_CONFIG)!r}]
+        custom_imports = dict(imports=['rank_dump_hook'], allow_failed_imports=False)
+        custom_hooks = [dict(type='DumpRankParamsHook')]
+        '''))
+    work_dir = tmp_path / 'work'
+    env = dict(env, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()),
+               PYTHONPATH=str(tmp_path), PATH=f'{bin_dir}:{env["PATH"]}')
+    result = run(['bash', 'tools/slurm_train.sh', 'cpu', 'hvg_test', str(config), '2',
+                  '--work-dir', str(work_dir), '--cfg-options', *tiny_options(2, 2)], env)
+    assert result.returncode == 0, result.stdout[-8000:]
+    rank0 = load_weights_only(work_dir / 'params_rank0.pt')
+    rank1 = load_weights_only(work_dir / 'params_rank1.pt')
+    assert rank0['world_size'] == rank1['world_size'] == 2
+    for name, value in rank0['params'].items():
+        torch.testing.assert_close(rank1['params'][name], value, msg=name)
+    assert load_weights_only(work_dir / 'iter_2.pth')['meta']['iter'] == 2
+
+
+def test_slurm_launcher_outside_slurm_says_so(tmp_path, env):
+    env = {k: v for k, v in env.items() if not k.startswith('SLURM_')}
+    result = run([sys.executable, 'tools/train.py', str(DEMO_CONFIG), '--launcher', 'slurm',
+                  '--work-dir', str(tmp_path)], env, timeout=60)
+    assert result.returncode != 0
+    assert 'SLURM_PROCID' in result.stdout and 'tools/slurm_train.sh' in result.stdout
+    assert 'Traceback' not in result.stdout
 
 
 def test_demo_trains_both_levels_and_writes_playable_videos(tmp_path, env):
