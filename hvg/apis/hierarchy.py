@@ -115,11 +115,13 @@ class Hierarchy:
 
     @torch.no_grad()
     def _prepare_length(self, index: int, input_frames: int, seed: int,
-                        level1_frames: int) -> None:
+                        level1_frames: int, chunk_frames: Optional[int] = None) -> None:
         """Per-frame BN statistics of level ``index`` for ``input_frames`` inputs.
 
         The dummy passes of an upsampling level get real inputs: the output of
         the levels below (already prepared) for ``level1_frames`` level-1 frames.
+        With ``chunk_frames`` they run window by window, like the sampling, so
+        preparing a long video needs no more memory than sampling it.
         """
         level = self.levels[index]
         gen = level.generator
@@ -138,10 +140,12 @@ class Hierarchy:
             if index == 0:
                 return noise, labels
             lowres = self._run(batch, labels, level1_frames, upto=index, noise_std=1.0,
-                               seed=int(torch.randint(2**31, (1, ), generator=rng)))[-1]
+                               seed=int(torch.randint(2**31, (1, ), generator=rng)),
+                               chunk_frames=chunk_frames)[-1]
             return noise, lowres, labels
 
-        unroll_generator(gen, out_frames, dummy_inputs, self.bn_passes)
+        unroll_generator(gen, out_frames, dummy_inputs, self.bn_passes,
+                         chunk_frames=chunk_frames if index else None)
 
     def _run(self, num: int, labels: Optional[Tensor], level1_frames: int, upto: int,
              noise_std: float, seed: int, window: bool = False,
@@ -156,7 +160,8 @@ class Hierarchy:
             if window:
                 lowres = random_windows(lowres, self.train_input_frames[index],
                                         generator=rng)
-            self._prepare_length(index, lowres.shape[2], seeds[index], level1_frames)
+            self._prepare_length(index, lowres.shape[2], seeds[index], level1_frames,
+                                 chunk_frames)
             kwargs = dict(chunk_frames=chunk_frames) if chunk_frames else {}
             outputs.append(level.sample(lowres, labels=labels, noise_std=noise_std,
                                         seed=seeds[index], **kwargs))
@@ -178,8 +183,9 @@ class Hierarchy:
                 Other lengths unroll level 1 too.
             window: the paper's 12-frame protocol: each upsampling level sees a
                 random window of its training length, not the whole input.
-            chunk_frames: run upsampling levels on temporal chunks of this many
-                output frames (constant memory); None runs them whole.
+            chunk_frames: run upsampling levels, and their BatchNorm-statistics
+                passes, on temporal windows keeping this many output frames
+                each (memory independent of the length); None runs them whole.
         """
         rng = torch.Generator().manual_seed(seed)
         if labels is None:

@@ -14,6 +14,7 @@ from PIL import Image
 
 import hvg.engine  # noqa: F401
 from hvg.apis import Hierarchy
+from hvg.models.generators import temporal_halo
 from hvg.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
@@ -77,6 +78,25 @@ def test_num_frames_unrolls_level_one_too(hierarchy):
     assert level1.shape[2] == 16 and level2.shape[2] == 32
     with pytest.raises(ValueError, match='multiple of 2'):
         hierarchy.sample(1, num_frames=33)
+
+
+def test_streamed_sampling_equals_whole_and_never_runs_the_whole_video(
+        hierarchy, demo_checkpoints):
+    """``chunk_frames`` streams level 2 and its statistics passes: the same videos
+    as whole-video sampling (statistics included), in passes of one window."""
+    whole = Hierarchy.from_config(str(DEMO), demo_checkpoints, bn_passes=2,
+                                  bn_batch_size=2)
+    expected = whole.sample(2, seed=3, num_frames=48)
+    level2 = hierarchy.levels[1].generator
+    passes = []
+    level2.register_forward_pre_hook(lambda m, args: passes.append(args[1].shape[2]))
+    streamed = hierarchy.sample(2, seed=3, num_frames=48, chunk_frames=8)
+    for a, b in zip(streamed, expected):
+        assert a.shape == b.shape
+        assert (a - b).abs().max() <= 1e-5
+    # every pass (2 dummy passes, then the sample) is one window: 8 + 2 halos
+    halo = temporal_halo(level2)
+    assert passes and set(passes) == {(8 + 2 * halo) // 2} and max(passes) < 24
 
 
 def test_missing_checkpoints_name_what_to_pass(tmp_path):

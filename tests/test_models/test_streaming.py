@@ -20,11 +20,13 @@ from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 import hvg.models  # noqa: F401 (registers)
-from hvg.models.generators import (Level1Generator, UpsamplingGenerator,
+from hvg.models.generators import (Level1Generator, UpsamplingGenerator, Window,
+                                   accumulate_statistics_windowed,
                                    default_chunk_frames, frame_batch_norms,
                                    frame_stats_cache, stream_upsample, temporal_halo,
-                                   temporal_radius, trained_num_frames,
-                                   unroll_generator, upsample_chunks)
+                                   plan_windows, temporal_radius,
+                                   trained_num_frames, unroll_generator,
+                                   upsample_chunks)
 from hvg.models.layers import FrameBatchNorm
 from hvg.models.layers.conditional_bn import use_frame_offset
 from hvg.registry import MODELS
@@ -120,9 +122,14 @@ def test_frame_bn_window_uses_the_statistics_of_its_frames():
     with pytest.raises(ValueError, match='statistics for 6 frames'):
         bn(x[:, :3])  # the default still wants the whole video
 
-    # training updates every frame's statistics: no windows there
+    # in training mode a window updates its own frames' statistics only
     bn.train()
-    with pytest.raises(RuntimeError, match='eval mode'), use_frame_offset(bn, 0):
+    before = bn.running_mean.clone()
+    with use_frame_offset(bn, 2):
+        bn(x[:, 2:5])
+    changed = (bn.running_mean != before).any(dim=1)
+    assert changed.tolist() == [False, False, True, True, True, False]
+    with pytest.raises(ValueError, match=r'frames \[4, 7\)'), use_frame_offset(bn, 4):
         bn(x[:, :3])
     assert bn.frame_offset is None, 'restored after an error too'
 
@@ -198,8 +205,38 @@ def test_streaming_equals_the_whole_video(chunk_frames):
 
     chunk = chunk_frames or default_chunk_frames(generator)
     halo = temporal_halo(generator)
-    assert len(windows) == -(-LONG_FRAMES // chunk)
-    assert max(windows) <= min(chunk + 2 * halo, LONG_FRAMES) // 2
+    plan = plan_windows(LONG_FRAMES, 2, chunk, halo)
+    assert len(windows) == len(plan)
+    # every pass is as long as the longest: memory does not depend on the length
+    assert set(windows) == {min(chunk + 2 * halo, LONG_FRAMES) // 2}
+
+
+@pytest.mark.parametrize('factor', [1, 2, 4])
+def test_window_plans_cover_the_video_once_with_equal_passes(factor):
+    """Every output frame is kept from exactly one pass, at least a halo away from
+    that pass's inner edges; every pass is ``chunk + 2 * halo`` frames long
+    (or the whole video), so 480 frames cost the memory of 48."""
+    for out_frames in range(factor, 30 * factor, factor):
+        for chunk in (factor, 2 * factor, 5 * factor):
+            for halo in (0, factor, 3 * factor):
+                plan = plan_windows(out_frames, factor, chunk, halo)
+                span = min(chunk + 2 * halo, out_frames)
+                kept: List[int] = []
+                for start, stop, first, last in plan:
+                    lo, hi = first * factor, last * factor
+                    assert hi - lo == span and 0 <= lo and hi <= out_frames
+                    assert start - lo >= halo or lo == 0
+                    assert hi - stop >= halo or hi == out_frames
+                    if 0 < lo and hi < out_frames:
+                        assert stop - start == chunk  # an interior pass
+                    kept += range(start, stop)
+                assert kept == list(range(out_frames)), (out_frames, chunk, halo)
+    # the paper's level 2 at 48 frames (chunk 24, halo 12): one pass of 48 frames;
+    # at 480: passes of 48 frames keeping 36 at the ends and 24 inside
+    assert plan_windows(48, 2, 24, 12) == [Window(0, 48, 0, 24)]
+    long_plan = plan_windows(480, 2, 24, 12)
+    assert long_plan[0] == Window(0, 36, 0, 24) and long_plan[-1] == Window(444, 480, 216, 240)
+    assert len(long_plan) == 2 + (480 - 2 * 36) // 24 == 19
 
 
 def test_default_chunk_is_the_training_length_or_twice_the_halo():
@@ -233,11 +270,13 @@ def test_chunks_can_be_consumed_one_at_a_time():
     generator = unrolled(demo_l2_generator(), LONG_FRAMES)
     noise, lowres, labels = inputs_for(generator, LONG_FRAMES)()
     whole = generator(noise, lowres, labels)
-    starts = []
+    kept = []
     for start, frames in upsample_chunks(generator, noise, lowres, labels, 10):
-        starts.append(start)
-        assert max_diff(frames, whole[:, :, start:start + 10]) <= TOL
-    assert starts == list(range(0, LONG_FRAMES, 10))
+        kept.append((start, start + frames.shape[2]))
+        assert max_diff(frames, whole[:, :, start:start + frames.shape[2]]) <= TOL
+    halo = temporal_halo(generator)
+    assert kept == [(w.start, w.stop) for w in plan_windows(LONG_FRAMES, 2, 10, halo)]
+    assert kept[0] == (0, 20) and kept[1] == (20, 30) and kept[-1][1] == LONG_FRAMES
 
 
 def test_streaming_refusals():
@@ -321,6 +360,55 @@ def test_recomputed_statistics_are_the_average_of_the_passes_and_seeded():
     # without a seed the global RNG is drawn from
     unroll_generator(fresh, LONG_FRAMES, inputs_for(fresh, LONG_FRAMES), num_passes=1)
     assert not torch.equal(torch.get_rng_state(), rng_state)
+
+
+@pytest.mark.parametrize('make_generator,frames,chunks', [
+    (demo_l2_generator, LONG_FRAMES, (2, 10, 20)),
+    (factor4_generator, 32, (4, 12)),
+])
+def test_windowed_statistics_equal_whole_video_statistics(make_generator, frames, chunks):
+    """Appendix A's dummy passes run window by window (constant memory) give the
+    whole-video passes' statistics: per frame, batch statistics are local in time."""
+    fresh = make_generator()
+    whole = copy.deepcopy(fresh)
+    unroll_generator(whole, frames, inputs_for(whole, frames), num_passes=2, seed=5)
+    expected = statistics(whole)
+    for chunk in chunks:
+        windowed = copy.deepcopy(fresh)
+        passes = count_passes(windowed)
+        unroll_generator(windowed, frames, inputs_for(windowed, frames), num_passes=2,
+                         seed=5, chunk_frames=chunk)
+        got = statistics(windowed)
+        assert got.keys() == expected.keys()
+        for name in expected:
+            for a, b in zip(got[name], expected[name]):
+                assert max_diff(a, b) <= TOL, (chunk, name)
+        plan = plan_windows(frames, windowed.temporal_factor, chunk,
+                            temporal_halo(windowed))
+        assert len(passes) == 2 * len(plan) and len(plan) > 1
+        assert all(not m.training for m in windowed.modules())
+    # the halo is what makes it exact: one input frame less and it is not
+    diffs = {}
+    inputs = inputs_for(fresh, frames)()
+    for halo in (temporal_halo(fresh), temporal_halo(fresh) - fresh.temporal_factor,
+                 None):
+        generator = copy.deepcopy(fresh)
+        generator.num_frames = frames
+        for norm in frame_batch_norms(generator):
+            norm.reset_num_frames(frames)
+            norm.train()
+            norm.momentum = 1.0  # one pass: the running stats are its batch stats
+        if halo is None:
+            generator(*inputs)
+        else:
+            accumulate_statistics_windowed(generator, *inputs, chunk_frames=chunks[0],
+                                           halo=halo)
+        diffs[halo] = statistics(generator)
+    exact, short = (max(max_diff(diffs[h][n][i], diffs[None][n][i])
+                        for n in expected for i in (0, 1))
+                    for h in (temporal_halo(fresh), temporal_halo(fresh) - fresh.temporal_factor))
+    assert exact <= TOL
+    assert short > 100 * exact and short > 10 * TOL, (exact, short)
 
 
 def test_statistics_are_cached_per_length():

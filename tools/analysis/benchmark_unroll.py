@@ -14,9 +14,9 @@ The level is built from its config with ``lowres_source='data'`` and random
 weights: time and memory do not depend on the weights' values. Neither do they
 depend on the BatchNorm statistics' values, which are only needed at the right
 length: they are recomputed with ``--bn-passes`` dummy passes (``unroll_generator``,
-batch ``--bn-batch``) in a process of their own and loaded by the measurements;
-``--bn-passes 0`` skips that (statistics at their initial values), and is the
-quick choice for long videos, where a pass costs as much as a full unroll.
+batch ``--bn-batch``, streamed window by window with the same chunk) in a process
+of their own, measured too (row ``bn-stats``, CPU), and loaded by the
+measurements; ``--bn-passes 0`` skips that (statistics at their initial values).
 
 Each measurement runs in a fresh subprocess, so the CPU peak resident set size
 (``ru_maxrss``) is that measurement's; the RSS after building the model and
@@ -82,14 +82,20 @@ def prepare(args) -> None:
         noise = torch.randn(args.bn_batch, generator.noise_dim, device=args.device)
         return noise, lowres, labels
 
+    chunk = args.chunk_frames or default_chunk_frames(generator)
+    baseline = rss_mib()
     start = time.perf_counter()
-    unroll_generator(generator, args.frames, make_inputs, args.bn_passes, seed=0)
+    unroll_generator(generator, args.frames, make_inputs, args.bn_passes, seed=0,
+                     chunk_frames=chunk)
+    seconds = time.perf_counter() - start
     stats = {name: (m.running_mean.cpu(), m.running_var.cpu())
              for name, m in generator.named_modules() if isinstance(m, FrameBatchNorm)}
     torch.save(stats, args.stats_file)
-    print(json.dumps(dict(prepared=args.frames, bn_passes=args.bn_passes,
-                          bn_batch=args.bn_batch,
-                          seconds=round(time.perf_counter() - start, 2))))
+    print(json.dumps(dict(mode='bn-stats', frames=args.frames, chunk_frames=chunk,
+                          bn_passes=args.bn_passes, bn_batch=args.bn_batch,
+                          seconds=round(seconds, 2), peak_rss_mib=round(rss_mib(), 1),
+                          model_rss_mib=round(baseline, 1),
+                          growth_mib=round(rss_mib() - baseline, 1))))
 
 
 def measure(args) -> None:
@@ -168,15 +174,23 @@ def child(args, role: List[str], frames: int, stats_file: Optional[str]) -> dict
 def print_table(rows: List[dict]) -> None:
     mem = 'peak_mem_mib' if any('peak_mem_mib' in r for r in rows) else 'peak_rss_mib'
     base = mem.replace('peak', 'model')
-    print(f'\n{"frames":>7} {"mode":>7} {"chunk":>6} {"seconds":>9} '
+    print(f'\n{"frames":>7} {"mode":>8} {"chunk":>6} {"seconds":>9} '
           f'{mem:>13} {base:>14} {"growth_mib":>11}')
     for r in rows:
         if 'error' in r:
-            print(f'{r["frames"]:>7} {r["mode"]:>7}  failed: {r["error"]}')
+            print(f'{r["frames"]:>7} {r["mode"]:>8}  failed: {r["error"]}')
             continue
-        print(f'{r["frames"]:>7} {r["mode"]:>7} {str(r["chunk_frames"] or "-"):>6} '
-              f'{r["seconds"]:>9.2f} {r[mem]:>13.1f} {r[base]:>14.1f} '
-              f'{r["growth_mib"]:>11.1f}')
+        print(f'{r["frames"]:>7} {r["mode"]:>8} {str(r.get("chunk_frames") or "-"):>6} '
+              f'{r["seconds"]:>9.2f} {r.get(mem, float("nan")):>13.1f} '
+              f'{r.get(base, float("nan")):>14.1f} {r.get("growth_mib", float("nan")):>11.1f}')
+    # how the peak grows with the length, per mode (the streaming criterion)
+    for mode in dict.fromkeys(r['mode'] for r in rows):
+        done = sorted((r for r in rows if r['mode'] == mode and mem in r),
+                      key=lambda r: r['frames'])
+        if len(done) > 1:
+            lo, hi = done[0], done[-1]
+            print(f'{mode}: peak at {hi["frames"]} frames / peak at {lo["frames"]} '
+                  f'frames = {hi[mem] / lo[mem]:.3f}')
 
 
 def main() -> None:
@@ -223,7 +237,10 @@ def main() -> None:
             if args.bn_passes > 0:
                 stats_file = osp.join(tmp, f'stats_{frames}.pth')
                 done = child(args, ['--prepare'], frames, stats_file)
+                done = dict(dict(mode='bn-stats', frames=frames), **done)
                 print(json.dumps(done), flush=True)
+                if args.device == 'cpu' or 'error' in done:
+                    rows.append(done)
                 if 'error' in done:
                     print(f'[benchmark] statistics for {frames} frames failed; '
                           'measuring with initial statistics', file=sys.stderr)

@@ -4,23 +4,25 @@ Section 2, "Inference": an upsampling level "is applied in a sliding window
 manner" over the whole previous-level output. Run on all of it at once, its
 activations grow with the length (48 frames of 128x128 at 48+ channels per
 layer). But an output frame depends only on the input frames within the
-generator's temporal receptive field, so the video can be made in chunks of
-``chunk_frames`` output frames, each computed from its input frames plus a halo
-on either side, and the chunks' centres stitched: the result is the whole-video
-forward pass, to float rounding, with the memory of one chunk plus its halos.
+generator's temporal receptive field, so the video can be made in passes over
+windows of ``chunk_frames`` output frames plus a halo on either side, keeping
+each window's exact frames (``plan_windows``): the result is the whole-video
+forward pass, to float rounding, with the memory of one window. Every window
+has the same length, so the peak does not depend on the video's length.
 
 Every frame keeps the BatchNorm statistics of its absolute index (the
 generator's ``frame_offset`` windows), so the statistics must be those of the
-whole length first: ``unroll_generator(generator, T_out, ...)``.
+whole length first: ``unroll_generator(generator, T_out, ...)``, whose dummy
+passes can be windowed the same way (``accumulate_statistics_windowed``).
 """
 import math
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, List, NamedTuple, Optional, Tuple
 
 import torch
 import torch.nn as nn
 from torch import Tensor
 
-from ..layers import ConvGRU
+from ..layers import ConvGRU, FrameBatchNorm
 from .unroll import trained_num_frames
 
 
@@ -81,18 +83,71 @@ def default_chunk_frames(generator: nn.Module) -> int:
     return factor * math.ceil(frames / factor)
 
 
+class Window(NamedTuple):
+    """One pass of a streamed video, in output frames.
+
+    The pass runs input frames ``[first, last)`` (output frames ``[first * k,
+    last * k)``) and keeps its exact output frames ``[start, stop)``.
+    """
+    start: int
+    stop: int
+    first: int
+    last: int
+
+
+def plan_windows(out_frames: int, temporal_factor: int, chunk_frames: int,
+                 halo: int) -> List[Window]:
+    """Passes of ``chunk_frames + 2 * halo`` output frames that make a video exactly.
+
+    Every pass has the same length ``W = chunk_frames + 2 * halo`` (or the whole
+    video, if that is shorter): the memory of a pass, not the video's length,
+    sets the peak, so it is the same for 48 frames as for 480. An interior
+    pass keeps its middle ``chunk_frames`` frames (``halo`` frames of context
+    either side); the first pass starts at frame 0 and keeps all but its last
+    ``halo`` frames (nothing lies before the video), the last pass ends at the
+    video's end and keeps what is left. Each output frame is kept from exactly
+    one pass, at least ``halo`` frames from that pass's inner edges.
+
+    All numbers are output frames, multiples of ``temporal_factor``.
+    """
+    span = min(chunk_frames + 2 * halo, out_frames)
+    windows: List[Window] = []
+    start, first = 0, 0  # next frame to make; first frame of the next pass
+    while start < out_frames:
+        if first + span >= out_frames:  # the last pass: flush with the end
+            first = out_frames - span
+            stop = out_frames
+        else:
+            stop = first + span - halo
+        windows.append(Window(start, stop, first // temporal_factor,
+                              (first + span) // temporal_factor))
+        start, first = stop, stop - halo
+    return windows
+
+
+def _check_chunk(generator: nn.Module, chunk_frames: Optional[int]) -> int:
+    if chunk_frames is None:
+        return default_chunk_frames(generator)
+    factor = generator.temporal_factor
+    if chunk_frames < 1 or chunk_frames % factor:
+        raise ValueError(f'chunk_frames={chunk_frames} must be a positive multiple of '
+                         f'temporal_factor={factor}: chunks start on input frames')
+    return chunk_frames
+
+
 @torch.no_grad()
 def upsample_chunks(generator: nn.Module, noise: Tensor, lowres: Tensor,
                     labels: Optional[Tensor] = None, chunk_frames: Optional[int] = None,
                     halo: Optional[int] = None) -> Iterator[Tuple[int, Tensor]]:
-    """Yield ``(start, frames)``: the output video ``chunk_frames`` frames at a time.
+    """Yield ``(start, frames)``: the output video, a window's exact frames at a time.
 
-    ``frames`` is output frames ``[start, start + chunk)`` of
-    ``generator(noise, lowres, labels)``, ``(B, C_out, chunk, H, W)`` (the last
-    chunk may be shorter), computed from input frames ``[start - halo, stop +
-    halo) / temporal_factor``, clipped to the video, so the zero padding in time
-    happens only at its true edges. Consume them one by one (e.g. write them
-    out) and memory does not grow with the length at all.
+    ``frames`` is output frames ``[start, start + n)`` of
+    ``generator(noise, lowres, labels)``, ``(B, C_out, n, H, W)``, from passes
+    over ``chunk_frames + 2 * halo`` output frames (``plan_windows``): ``n`` is
+    ``chunk_frames`` inside the video and up to ``chunk_frames + halo`` at its
+    ends. Time is zero-padded only at the video's true edges. Consume the
+    chunks one by one (e.g. write them out) and memory does not grow with the
+    length at all.
 
     Args:
         generator: an ``UpsamplingGenerator`` in eval mode, set to the whole
@@ -100,7 +155,7 @@ def upsample_chunks(generator: nn.Module, noise: Tensor, lowres: Tensor,
             the BatchNorm statistics of its absolute index.
         noise, lowres, labels: as for ``generator.forward``; ``lowres`` is the
             whole input video, ``(B, C, num_frames // temporal_factor, h, w)``.
-        chunk_frames: output frames per chunk, a multiple of
+        chunk_frames: output frames each interior pass keeps, a multiple of
             ``temporal_factor``; None: ``default_chunk_frames(generator)``.
         halo: output frames of context on either side; None:
             ``temporal_halo(generator)``, the least that gives exact results.
@@ -110,22 +165,54 @@ def upsample_chunks(generator: nn.Module, noise: Tensor, lowres: Tensor,
             'stream the generator in eval mode (generator.eval()): in training mode '
             'every window would update the BatchNorm statistics and the '
             'spectral-norm estimates, and the windows would disagree')
-    factor = generator.temporal_factor
     generator.check_lowres(lowres, noise.shape[0])
-    if chunk_frames is None:
-        chunk_frames = default_chunk_frames(generator)
-    if chunk_frames < 1 or chunk_frames % factor:
-        raise ValueError(f'chunk_frames={chunk_frames} must be a positive multiple of '
-                         f'temporal_factor={factor}: chunks start on input frames')
+    chunk_frames = _check_chunk(generator, chunk_frames)
     halo = temporal_halo(generator) if halo is None else halo
-    out_frames, in_frames = generator.num_frames, lowres.shape[2]
-    for start in range(0, out_frames, chunk_frames):
-        stop = min(start + chunk_frames, out_frames)
-        first = max(0, (start - halo) // factor)  # input frames of the window
-        last = min(in_frames, -(-(stop + halo) // factor))
-        offset = first * factor  # its first output frame
+    factor = generator.temporal_factor
+    for start, stop, first, last in plan_windows(generator.num_frames, factor,
+                                                 chunk_frames, halo):
+        offset = first * factor  # the pass's first output frame
         window = generator(noise, lowres[:, :, first:last], labels, frame_offset=offset)
         yield start, window[:, :, start - offset:stop - offset]
+
+
+@torch.no_grad()
+def accumulate_statistics_windowed(generator: nn.Module, noise: Tensor, lowres: Tensor,
+                                   labels: Optional[Tensor] = None,
+                                   chunk_frames: Optional[int] = None,
+                                   halo: Optional[int] = None) -> None:
+    """One BatchNorm-statistics pass (appendix A) over a long video, window by window.
+
+    In training mode a ``FrameBatchNorm`` normalises frame ``t`` with that
+    frame's batch statistics only, so they too depend on nothing beyond the
+    temporal receptive field: a window's exact frames (``plan_windows``) see
+    the statistics the whole-video pass sees, at every layer. Each window's
+    pass updates the running statistics of all its frames; those of the frames
+    it does not keep (its halos) are put back as they were, so every frame is
+    updated exactly once per call, as in one whole-video pass, in the memory of
+    one window. ``unroll_generator(..., chunk_frames=C)`` calls this for every
+    dummy pass, with the FrameBatchNorms (and only they) in training mode.
+    """
+    norms = [m for m in generator.modules() if isinstance(m, FrameBatchNorm)]
+    if not all(norm.training for norm in norms):
+        raise RuntimeError('statistics passes need the FrameBatchNorms in training mode')
+    generator.check_lowres(lowres, noise.shape[0])
+    chunk_frames = _check_chunk(generator, chunk_frames)
+    halo = temporal_halo(generator) if halo is None else halo
+    factor = generator.temporal_factor
+    for start, stop, first, last in plan_windows(generator.num_frames, factor,
+                                                 chunk_frames, halo):
+        frames = slice(first * factor, last * factor)
+        saved = [(n.running_mean[frames].clone(), n.running_var[frames].clone())
+                 for n in norms]
+        generator(noise, lowres[:, :, first:last], labels, frame_offset=frames.start)
+        keep = slice(start - frames.start, stop - frames.start)
+        for norm, (mean, var) in zip(norms, saved):
+            # restore all but the kept frames of this window
+            mean[keep] = norm.running_mean[frames][keep]
+            var[keep] = norm.running_var[frames][keep]
+            norm.running_mean[frames] = mean
+            norm.running_var[frames] = var
 
 
 @torch.no_grad()
@@ -135,8 +222,8 @@ def stream_upsample(generator: nn.Module, noise: Tensor, lowres: Tensor,
     """``generator(noise, lowres, labels)``, made chunk by chunk (``upsample_chunks``).
 
     Equal to the whole-video pass to float rounding (about 1e-6 in float32).
-    The activations are those of one chunk plus its halos; only the returned
-    ``(B, C_out, T_out, H, W)`` video grows with the length.
+    The activations are those of one window (chunk plus halos); only the
+    returned ``(B, C_out, T_out, H, W)`` video grows with the length.
     """
     video = None
     for start, frames in upsample_chunks(generator, noise, lowres, labels,

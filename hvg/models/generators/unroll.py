@@ -61,7 +61,8 @@ def _set_length(generator: nn.Module, num_frames: int,
 @torch.no_grad()
 def unroll_generator(generator: nn.Module, num_frames: int,
                      make_inputs: Callable[[], Sequence], num_passes: int = 200,
-                     seed: Optional[int] = None, refresh: bool = False) -> bool:
+                     seed: Optional[int] = None, refresh: bool = False,
+                     chunk_frames: Optional[int] = None) -> bool:
     """Set ``generator`` to produce ``num_frames`` frames, with statistics for them.
 
     Appendix A: "We perform 200 'dummy' forward passes to recompute the
@@ -92,10 +93,18 @@ def unroll_generator(generator: nn.Module, num_frames: int,
         seed: seeds the RNG the dummy inputs are drawn from; None draws from
             the global RNG as it is (and advances it).
         refresh: recompute even if ``num_frames`` is cached.
+        chunk_frames: run every dummy pass window by window
+            (``accumulate_statistics_windowed``: the same statistics, to float
+            rounding, in the memory of one window of ``chunk_frames`` plus the
+            halos, whatever ``num_frames`` is). Upsampling generators only,
+            whose inputs are ``(noise, lowres, labels)``; None runs each pass
+            over the whole video.
 
     Returns:
         True if the statistics were recomputed, False if restored from the cache.
     """
+    # streaming builds on this module (trained_num_frames): import here
+    from .streaming import accumulate_statistics_windowed
     if num_passes < 1:
         raise ValueError(f'num_passes must be >= 1, got {num_passes}')
     norms = frame_batch_norms(generator)
@@ -123,7 +132,11 @@ def unroll_generator(generator: nn.Module, num_frames: int,
             for k in range(1, num_passes + 1):
                 for norm in norms:
                     norm.momentum = 1.0 / k
-                generator(*make_inputs())
+                if chunk_frames is None:
+                    generator(*make_inputs())
+                else:
+                    accumulate_statistics_windowed(generator, *make_inputs(),
+                                                   chunk_frames=chunk_frames)
     except BaseException:
         # half-averaged statistics must not be taken for this length's later
         _set_length(generator, previous, cache[previous])

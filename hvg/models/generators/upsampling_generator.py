@@ -86,12 +86,14 @@ class UpsamplingGenerator(nn.Module):
     in_size) in [-1, 1], labels (B,) or None)`` returns ``(B, out_channels,
     T_in * temporal_factor, out_size, out_size)`` in [-1, 1].
 
-    Windows (eval mode): ``forward(..., frame_offset=s)`` takes ``lowres`` to be the
+    Windows: ``forward(..., frame_offset=s)`` takes ``lowres`` to be the
     window of the input video that makes output frames ``[s, s + T_in *
     temporal_factor)`` of the ``num_frames``-frame video, and normalises them with
     those frames' BatchNorm statistics. Away from its temporal edges a window's
     output equals the whole video's (the generator is convolutional in time);
-    ``stream_upsample`` stitches windows into a long video in constant memory.
+    ``stream_upsample`` stitches windows into a long video in constant memory
+    (in training mode, a window updates the BatchNorm statistics of its own
+    frames: ``accumulate_statistics_windowed``).
     """
 
     def __init__(self, num_frames: int, out_size: int, in_size: int,
