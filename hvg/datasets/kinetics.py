@@ -91,11 +91,11 @@ def read_class_names(path: Union[str, Path]) -> Tuple[str, ...]:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f'class index {path} not found. Write it with '
-            '`python tools/data/kinetics/build_file_lists.py --csv-dir '
-            'ANNOTATIONS --video-dir VIDEOS --out-dir ANNOTATIONS` (it sorts '
-            'the label names of the training CSV), or set classes=None to '
-            'derive it from this CSV')
+            f'class index {path} not found. Write it with `python '
+            'tools/data/kinetics/build_file_lists.py DATA_ROOT --split '
+            'train:annotations/train.csv:videos/train` (it sorts the label '
+            'names of the training CSV), or set classes=None to derive it '
+            'from this CSV')
     names = tuple(read_lines(path))
     if not names:
         raise ValueError(f'class index {path} is empty')
