@@ -210,6 +210,10 @@ def resize_video(job: ResizeJob) -> Tuple[str, str]:
         os.unlink(tmp)
         lines = result.stderr.strip().splitlines()
         return job.src, f'ffmpeg failed: {lines[-1] if lines else "?"}'
+    # mkstemp makes the file private (0600); give the copy the usual mode.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     os.replace(tmp, job.dst)
     return job.src, ''
 

@@ -110,6 +110,7 @@ def test_resize_keeps_frames_fps_and_layout(monkeypatch, kinetics_root, capsys):
         frames = reader.get_batch(list(range(len(reader)))).asnumpy()
         assert min(frames.shape[1:3]) == 32
         assert decode_frame_indices(frames) == list(range(20))
+        assert copy.stat().st_mode & 0o044  # readable by others, not 0600
     # existing outputs are skipped: a second run does not rewrite them
     stamp = (dst / originals[0].relative_to(src)).stat().st_mtime_ns
     run_tool(monkeypatch, 'kinetics/resize_videos.py', src, dst, '--short-side', 32)

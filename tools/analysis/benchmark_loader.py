@@ -25,7 +25,10 @@ back for free), then times ``--batches`` batches and prints:
 the given size, rate and length into ``--video-cache`` (reused between runs)
 and a matching CSV or folder for the config's dataset type
 (``KineticsDataset``, ``BDD100KDataset``, ``VideoDataset``), so no dataset
-is needed. Compare with the clips one training iteration consumes:
+is needed. Videos already in ``--video-cache`` are reused whatever their size:
+to measure pre-resized copies, run ``tools/data/kinetics/resize_videos.py``
+on ``{cache}/videos`` into another folder's ``videos`` and pass that folder.
+Compare with the clips one training iteration consumes:
 ``batch_size / seconds_per_iteration`` (tools/analysis/benchmark_train.py).
 """
 import argparse
@@ -210,8 +213,14 @@ def main() -> None:
     parser.add_argument('--synthetic-seconds', type=float, default=10)
     parser.add_argument('--video-cache', help='where synthetic videos go '
                         '(default: $TMPDIR/hvg_loader_bench_WxH_FPS_S)')
+    parser.add_argument('--threads', type=int, default=1,
+                        help='torch threads of the main process (DataLoader '
+                        'workers always use 1)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
     args = parser.parse_args()
+    # With 0 workers the main process runs the pipeline (Resize uses torch):
+    # one thread, as in a worker, so the rows compare like with like.
+    torch.set_num_threads(args.threads)
 
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
@@ -228,8 +237,11 @@ def main() -> None:
         paths = write_synthetic_set(cache, args.synthetic, args.synthetic_size,
                                     args.synthetic_fps, args.synthetic_seconds)
         point_dataset_at(cfg, cache, paths)
-        source = (f'{args.synthetic} synthetic videos {width}x{height}, '
-                  f'{args.synthetic_fps:g} fps, {args.synthetic_seconds:g} s')
+        # described from the files: an existing cache may hold other sizes
+        probe = decord.VideoReader(str(paths[0]), num_threads=1)
+        height, width = probe[0].shape[:2]
+        source = (f'{args.synthetic} videos in {cache}, {width}x{height}, '
+                  f'{probe.get_avg_fps():g} fps, {len(probe)} frames')
     elif args.data_root:
         cfg.train_dataloader.dataset.data_root = args.data_root
         source = args.data_root
@@ -237,7 +249,8 @@ def main() -> None:
         source = str(cfg.train_dataloader.dataset.get('data_root'))
 
     print(f'{args.config}: batch {cfg.train_dataloader.batch_size}, {source}; '
-          f'{os.cpu_count()} CPUs, torch {torch.__version__}')
+          f'{os.cpu_count()} CPUs, torch {torch.__version__}, '
+          f'{torch.get_num_threads()} main-process thread(s)')
     print(f'load average {os.getloadavg()[0]:.2f} (other processes slow the '
           'wall-clock figures)')
     print('workers  clips/s  frames requested/s  frames decoded/s (est.)  '
