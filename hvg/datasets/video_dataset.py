@@ -67,7 +67,7 @@ class VideoDataset(BaseDataset):
             TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline
         ]
         # Files this process has logged; in the main process that is the
-        # whole run (workers leave logging to the hook, see _log_skip).
+        # whole run (workers leave logging to the hook, see _record_skip).
         self._logged_skips: Set[str] = set()
         super().__init__(
             ann_file=ann_file,
