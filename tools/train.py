@@ -15,7 +15,7 @@ from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
 import hvg  # noqa: F401  (allow-lists checkpoint types for weights_only loading)
-from hvg.engine import NonFiniteError
+from hvg.engine import NonFiniteError, VideoReadFailureError
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -124,7 +124,7 @@ def main(argv=None) -> None:
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()
-    except NonFiniteError as error:
+    except (NonFiniteError, VideoReadFailureError) as error:
         raise SystemExit(f'error: {error}')
 
 

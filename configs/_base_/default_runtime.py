@@ -17,6 +17,10 @@ default_hooks = dict(
     weights_only_checkpoint=dict(type='WeightsOnlyCheckpointHook'),
     # A NaN/inf loss or gradient stops the run (action='skip' skips the step).
     nonfinite_guard=dict(type='NonFiniteGuardHook', action='stop'),
+    # Broken videos are skipped; each is logged once and listed in
+    # {work_dir}/bad_videos.txt; more than 10% failed reads stop the run.
+    read_failures=dict(
+        type='VideoReadFailureHook', max_fail_fraction=0.1, min_reads=100),
     # Fixed-noise sample grids (GIF + MP4) in {work_dir}/samples.
     samples=dict(type='VideoSamplesHook', interval=5000, num_samples=16, fps=8))
 

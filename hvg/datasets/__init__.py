@@ -4,6 +4,10 @@ Importing this package registers everything in ``DATASETS`` and
 ``TRANSFORMS``; the registries name it in ``locations``, so configs with
 ``default_scope='hvg'`` need no manual import.
 """
+from .bdd100k import BDD100KDataset
+from .kinetics import (KineticsDataset, kinetics_clip_name, read_class_names,
+                       read_kinetics_csv)
+from .read_failures import VideoReadError
 from .sample_clips import SampleClipsDataset, find_sample_clips
 from .transforms import (CenterCrop, DecordDecode, DecordInit, Flip,
                          LowResView, PackVideoInputs, RandomCrop, Resize,
@@ -11,7 +15,9 @@ from .transforms import (CenterCrop, DecordDecode, DecordInit, Flip,
 from .video_dataset import VideoDataset
 
 __all__ = [
-    'VideoDataset', 'SampleClipsDataset', 'find_sample_clips', 'DecordInit',
+    'VideoDataset', 'KineticsDataset', 'BDD100KDataset', 'VideoReadError',
+    'kinetics_clip_name', 'read_class_names', 'read_kinetics_csv',
+    'SampleClipsDataset', 'find_sample_clips', 'DecordInit',
     'SampleFrames', 'DecordDecode', 'Resize', 'RandomCrop', 'CenterCrop',
     'Flip', 'LowResView', 'PackVideoInputs'
 ]

@@ -1,10 +1,14 @@
 """A dataset of video files listed in a plain-text annotation file."""
+import logging
 from pathlib import Path
-from typing import Callable, List, Optional, Sequence, Union
+from typing import Any, Callable, List, Optional, Sequence, Set, Union
 
 from mmengine.dataset import BaseDataset
+from mmengine.logging import print_log
+from torch.utils.data import get_worker_info
 
 from hvg.registry import DATASETS, TRANSFORMS
+from .read_failures import ReadFailure, VideoReadError, attach_read_report
 
 
 @DATASETS.register_module()
@@ -19,9 +23,15 @@ class VideoDataset(BaseDataset):
     them.
 
     Files are not opened here: a listing of 500k videos loads in seconds, and
-    a missing or corrupt video is skipped with a warning by the pipeline
-    (``DecordInit`` returns ``None``, and ``BaseDataset`` refetches another
-    index in training mode).
+    a missing, corrupt, truncated or too short video is skipped in training
+    mode: the pipeline returns ``None`` (``DecordInit``, ``SampleFrames``,
+    ``DecordDecode``) and another random index is served. Each skipped file
+    is logged once per run and every sample reports how many reads it took
+    and which failed (``hvg.datasets.read_failures``), so that
+    ``VideoReadFailureHook`` can count failures across DataLoader workers
+    and stop a run whose data is mostly broken. In test mode a broken video
+    raises ``VideoReadError`` naming the file (evaluation must not silently
+    change its set).
 
     Each data info is ``{'filename': str, 'label': int, 'test_mode': bool}``;
     ``test_mode`` lets ``SampleFrames`` take the centre clip at evaluation.
@@ -56,6 +66,9 @@ class VideoDataset(BaseDataset):
         pipeline = [
             TRANSFORMS.build(t) if isinstance(t, dict) else t for t in pipeline
         ]
+        # Files this process has logged; in the main process that is the
+        # whole run (workers leave logging to the hook, see _record_skip).
+        self._logged_skips: Set[str] = set()
         super().__init__(
             ann_file=ann_file,
             data_root=data_root,
@@ -111,7 +124,55 @@ class VideoDataset(BaseDataset):
     def get_data_info(self, idx: int) -> dict:
         data_info = super().get_data_info(idx)
         data_info['test_mode'] = self.test_mode
+        # The transforms leave skip reasons to us (see __getitem__).
+        data_info['defer_skip_log'] = True
         return data_info
+
+    def __getitem__(self, idx: int) -> Any:
+        """The packed clip of ``idx``, or of another index if it is broken.
+
+        Training mode: up to ``max_refetch`` other random indices are tried
+        after a skip; the served sample carries the read report
+        (``read_attempts``, ``read_failures``). Test mode: a broken video
+        raises ``VideoReadError``.
+        """
+        if not self._fully_initialized:
+            self.full_init()
+        failures: List[ReadFailure] = []
+        for attempt in range(1, self.max_refetch + 2):
+            data_info = self.get_data_info(idx)
+            data = self.pipeline(data_info)
+            if data is not None:
+                return attach_read_report(data, attempt, failures)
+            failure = self._record_skip(data_info)
+            if self.test_mode:
+                raise VideoReadError(
+                    f'{self.__class__.__name__} (test mode): {failure.reason}')
+            failures.append(failure)
+            idx = self._rand_another()
+        recent = '; '.join(f.reason for f in failures[-3:])
+        raise VideoReadError(
+            f'{self.__class__.__name__}: {len(failures)} reads in a row '
+            f'failed (max_refetch={self.max_refetch}); the data is unusable. '
+            f'Check data_root ({self.data_root}) and the annotation file, or '
+            f'run the verify tool of tools/data/. Last reasons: {recent}')
+
+    def _record_skip(self, data_info: dict) -> ReadFailure:
+        """Log a skipped read once per file (main process only)."""
+        filename = str(data_info.get('filename'))
+        reason = data_info.get(
+            'skip_reason',
+            f'Skipping video {filename}: the pipeline returned None')
+        kind = data_info.get('skip_kind', 'failed')
+        # In a DataLoader worker another worker may log the same file, so
+        # the main process (VideoReadFailureHook) does it from the report.
+        logged = False
+        if get_worker_info() is None:
+            logged = True
+            if filename not in self._logged_skips:
+                self._logged_skips.add(filename)
+                print_log(reason, logger='current', level=logging.WARNING)
+        return ReadFailure(filename, kind, reason, logged)
 
     def get_cat_ids(self, idx: int) -> List[int]:
         """The label as a category list (for ``ClassBalancedDataset``)."""

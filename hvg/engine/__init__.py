@@ -1,8 +1,10 @@
 """Training machinery: hooks and the multi-optimizer constructor."""
-from .hooks import NonFiniteError, NonFiniteGuardHook, VideoSamplesHook
+from .hooks import (NonFiniteError, NonFiniteGuardHook, VideoReadFailureError,
+                    VideoReadFailureHook, VideoSamplesHook)
 from .optimizers import MultiOptimWrapperConstructor
 
 __all__ = [
     'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
-    'MultiOptimWrapperConstructor'
+    'MultiOptimWrapperConstructor', 'VideoReadFailureError',
+    'VideoReadFailureHook'
 ]

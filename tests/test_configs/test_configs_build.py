@@ -39,11 +39,14 @@ def single_thread():
 
 @pytest.fixture(scope='module')
 def long_video_root(tmp_path_factory) -> Path:
-    """One 200-frame synthetic video (frame i encodes i) and its annotation lists."""
+    """200-frame synthetic videos (frame i encodes i) and their annotation lists:
+    25 fps for Kinetics, 30 fps for BDD100K, the frame rates their configs'
+    temporal subsampling counts in (SampleFrames base_fps)."""
     root = tmp_path_factory.mktemp('long_video')
-    write_synthetic_video(root / 'long.mp4', LONG_VIDEO_FRAMES, 48, 64)
+    write_synthetic_video(root / 'long.mp4', LONG_VIDEO_FRAMES, 48, 64, fps=25)
+    write_synthetic_video(root / 'long30.mp4', LONG_VIDEO_FRAMES, 48, 64, fps=30)
     (root / 'labelled.txt').write_text('long.mp4 599\n')
-    (root / 'unlabelled.txt').write_text('long.mp4\n')
+    (root / 'unlabelled.txt').write_text('long30.mp4\n')
     return root
 
 

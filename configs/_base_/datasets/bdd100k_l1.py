@@ -1,11 +1,17 @@
 # BDD100K clips for level 1: 12 frames, temporal subsampling 8, 64x64.
-# Annotation list: one `relative/path.mov` per line (unconditional: no label).
-dataset_type = 'VideoDataset'
+# Data: the official zip unpacked, data_root/videos/train/*.mov (the 70K
+# training videos); set train_dataloader.dataset.ann_file to a list from
+# tools/data/bdd100k/build_file_lists.py to train on a cleaned subset.
+dataset_type = 'BDD100KDataset'
+# Temporal subsampling counts frames of a 30-fps video (BDD100K's rate).
+base_fps = 30
 data_root = None  # set by user: --cfg-options train_dataloader.dataset.data_root=...
 
 train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=12, frame_interval=8),
+    dict(
+        type='SampleFrames', clip_len=12, frame_interval=8,
+        base_fps=base_fps),
     dict(type='DecordDecode'),
     dict(type='Resize', short_side=64),  # S: bilinear spatial downsampling
     dict(type='RandomCrop', size=64),
@@ -22,5 +28,5 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file='annotations/bdd100k_train_list.txt',
+        split='train',
         pipeline=train_pipeline))

@@ -2,13 +2,19 @@
 # Partial views: one 12-frame window at source interval 4 (128x128) and, from
 # the same decoded frames, its low-res view x_1 = T(S(x_2)): every 2nd frame
 # (source interval 8, level 1's rate), bilinearly downsampled to 64x64.
-# Annotation list: one `relative/path.mov` per line (unconditional: no label).
-dataset_type = 'VideoDataset'
+# Data: the official zip unpacked, data_root/videos/train/*.mov (the 70K
+# training videos); set train_dataloader.dataset.ann_file to a list from
+# tools/data/bdd100k/build_file_lists.py to train on a cleaned subset.
+dataset_type = 'BDD100KDataset'
+# Temporal subsampling counts frames of a 30-fps video (BDD100K's rate).
+base_fps = 30
 data_root = None  # set by user: --cfg-options train_dataloader.dataset.data_root=...
 
 train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=12, frame_interval=4),
+    dict(
+        type='SampleFrames', clip_len=12, frame_interval=4,
+        base_fps=base_fps),
     dict(type='DecordDecode'),
     dict(type='Resize', short_side=128),  # S: bilinear spatial downsampling
     dict(type='RandomCrop', size=128),
@@ -28,5 +34,5 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file='annotations/bdd100k_train_list.txt',
+        split='train',
         pipeline=train_pipeline))

@@ -3,13 +3,22 @@
 # interval 4 (128x128) and, from the same decoded frames, its low-res view
 # x_1 = T(S(x_2)): every 2nd frame (source interval 8, level 1's rate),
 # bilinearly downsampled to 32x32.
-# Annotation list: one `relative/path.mp4 label` per line (0..599).
-dataset_type = 'VideoDataset'
+# Data: the official CSVs and the downloaded clips, laid out as in docs/data.md
+# (data_root/annotations/{train,validate}.csv, data_root/videos/train/**/
+# {youtube_id}_{start:06d}_{end:06d}.mp4, and the class index written by
+# tools/data/kinetics/build_file_lists.py).
+dataset_type = 'KineticsDataset'
+# Temporal subsampling counts frames of a 25-fps video (docs/data.md): a
+# 30-fps source steps 9.6 source frames per level-1 frame, a 25-fps one 8.
+base_fps = 25
+clip_seconds = (12 - 1) * 4 / base_fps  # 1.76 s between first and last frame
 data_root = None  # set by user: --cfg-options train_dataloader.dataset.data_root=...
 
 train_pipeline = [
     dict(type='DecordInit'),
-    dict(type='SampleFrames', clip_len=12, frame_interval=4),
+    dict(
+        type='SampleFrames', clip_len=12, frame_interval=4,
+        base_fps=base_fps),
     dict(type='DecordDecode'),
     dict(type='Resize', short_side=128),  # S: bilinear spatial downsampling
     dict(type='RandomCrop', size=128),
@@ -29,5 +38,14 @@ train_dataloader = dict(
     dataset=dict(
         type=dataset_type,
         data_root=data_root,
-        ann_file='annotations/kinetics600_train_list.txt',
+        ann_file='annotations/train.csv',
+        video_dir='videos/train',
+        # None: the sorted label names of train.csv, the index that
+        # tools/data/kinetics/build_file_lists.py writes to
+        # annotations/kinetics600_classes.txt (point val/test sets there).
+        classes=None,
+        num_classes=600,
+        # Rows annotated shorter than the clip's span are left out at
+        # start-up; clips that turn out shorter on disk are skipped at read.
+        min_duration=clip_seconds,
         pipeline=train_pipeline))

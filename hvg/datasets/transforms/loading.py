@@ -1,11 +1,19 @@
 """Open a video, choose which frames to read, decode them.
 
 A video that is missing, corrupt or too short is not an error: the transform
-logs one warning for that file and returns ``None``, and mmengine's
-``BaseDataset`` then fetches another random index (training mode only). One
-bad file among hundreds of thousands should cost a log line, not a run.
+returns ``None`` and the dataset serves another clip (training mode only).
+One bad file among hundreds of thousands should cost a log line, not a run.
+
+Who logs the skip: used on their own (or under a plain mmengine
+``BaseDataset``), the transforms log one warning per file. Under
+``VideoDataset`` (``results['defer_skip_log']`` is true) they stay silent and
+leave the reason in ``results['skip_reason']`` / ``results['skip_kind']``:
+the dataset then logs it once and reports it with the batch, so that a file
+read by several DataLoader workers is still announced once per run (see
+``hvg.datasets.read_failures``).
 """
 import logging
+import math
 from typing import Optional, Set
 
 import decord
@@ -28,12 +36,26 @@ def _first_line(error: BaseException) -> str:
     return lines[0] if lines else type(error).__name__
 
 
-def _warn_once(warned: Set[str], filename: str, message: str) -> None:
-    """Log ``message`` the first time ``filename`` fails in this transform.
+# ``results['skip_kind']`` values: a file that cannot be read, and a readable
+# file with too few frames for the clip (a property of the data and the
+# level, not a broken file: it does not count towards the failure limit).
+SKIP_FAILED = 'failed'
+SKIP_SHORT = 'short'
 
-    The same broken file is drawn again every epoch; repeating the warning
-    would bury the rest of the log.
+
+def _skip(warned: Set[str], results: dict, message: str,
+          kind: str = SKIP_FAILED) -> None:
+    """Record why ``results`` is skipped; log it unless the dataset will.
+
+    Without a dataset that reports skips, the transform logs ``message`` the
+    first time a file fails in it: the same broken file is drawn again every
+    epoch, and repeating the warning would bury the rest of the log.
     """
+    results['skip_reason'] = message
+    results['skip_kind'] = kind
+    if results.get('defer_skip_log', False):
+        return
+    filename = results.get('filename')
     if filename in warned:
         return
     warned.add(filename)
@@ -71,10 +93,9 @@ class DecordInit(BaseTransform):
             # decord exposes no frame size: decoding frame 0 is the only way.
             height, width = reader[0].shape[:2]
         except _DECORD_ERRORS as error:
-            _warn_once(
-                self._warned, filename,
-                f'Skipping video {filename}: cannot open it '
-                f'({_first_line(error)})')
+            _skip(self._warned, results,
+                  f'Skipping video {filename}: cannot open it '
+                  f'({_first_line(error)})')
             return None
         results['video_reader'] = reader
         results['total_frames'] = len(reader)
@@ -88,75 +109,172 @@ class DecordInit(BaseTransform):
 
 @TRANSFORMS.register_module()
 class SampleFrames(BaseTransform):
-    """Choose ``clip_len`` frame indices ``frame_interval`` apart.
+    """Choose ``clip_len`` frame indices, ``frame_interval`` frames apart.
 
-    ``frame_interval`` is the paper's temporal subsampling ``T``: a level-1
-    clip of 24 frames with interval 8 covers 192 frames of the source. The
-    window starts uniformly at random in ``[0, total_frames - span]``, or at
-    the centre when ``random_offset=False`` or ``results['test_mode']`` is
+    ``frame_interval`` is the paper's temporal subsampling ``T`` (section
+    5.2: "24/32x32 videos with a temporal subsampling of 8 frames"). What a
+    "frame" is depends on ``base_fps``:
+
+    - ``base_fps=None`` (the default, the mmaction2 convention): source
+      frames. A 30-fps and a 25-fps video then give clips of different
+      durations.
+    - ``base_fps=25``: frames of a ``base_fps`` video, i.e. one clip frame
+      every ``frame_interval / base_fps`` seconds whatever the source rate.
+      Clip frame ``i`` is source frame ``start + round(i * step)`` with
+      ``step = frame_interval * avg_fps / base_fps`` source frames (so a
+      50-fps video at ``frame_interval=8, base_fps=25`` steps by 16, a 30-fps
+      one by 9.6). Needs ``avg_fps`` (from ``DecordInit``).
+
+    Rounding each index from the clip start (not accumulating a rounded
+    step) keeps the pairs of ``LowResView`` exact: every 2nd frame of a
+    level-2 clip at ``frame_interval=4`` is the level-1 clip at 8.
+
+    The window starts uniformly at random in ``[0, total_frames - span]``, or
+    at the centre when ``random_offset=False`` or ``results['test_mode']`` is
     true (so evaluation is deterministic).
 
-    A video shorter than the span is skipped (``None`` and one warning per
-    file), never padded: repeated frames would teach the generator to freeze.
+    A video shorter than the span (``short_video``):
+
+    - ``'skip'`` (default): ``None`` (another clip is served; one warning per
+      file, reported as "short", which does not count as a failed read).
+      Padding would teach the generator that videos freeze.
+    - ``'pad'``: start at 0 and repeat the last frame for the missing
+      indices (documented in docs/data.md; use for evaluation sets that
+      must not lose videos).
 
     Required keys:
         - filename
         - total_frames
+        - avg_fps (with ``base_fps``)
         - test_mode (optional)
     Added keys:
         - frame_inds: ``(clip_len,)`` int64
         - clip_len
         - frame_interval
+        - seconds_per_frame (with ``base_fps``): seconds between clip frames
 
     Args:
         clip_len: number of frames in the clip.
-        frame_interval: stride between chosen frames.
+        frame_interval: stride between chosen frames, in source frames or,
+            with ``base_fps``, in frames of a ``base_fps`` video (may be
+            fractional then).
         random_offset: draw the start at random (training) or take the centre.
+        base_fps: the frame rate ``frame_interval`` counts in; ``None``
+            counts source frames.
+        short_video: ``'skip'`` or ``'pad'``, see above.
     """
 
     def __init__(self,
                  clip_len: int,
-                 frame_interval: int = 1,
-                 random_offset: bool = True) -> None:
-        if clip_len < 1 or frame_interval < 1:
+                 frame_interval: float = 1,
+                 random_offset: bool = True,
+                 base_fps: Optional[float] = None,
+                 short_video: str = 'skip') -> None:
+        if clip_len < 1 or frame_interval <= 0:
             raise ValueError('clip_len and frame_interval must be >= 1, got '
                              f'{clip_len} and {frame_interval}')
+        if base_fps is None and int(frame_interval) != frame_interval:
+            raise ValueError(
+                'frame_interval counts source frames without base_fps and '
+                f'must be an int, got {frame_interval}')
+        if base_fps is not None and not base_fps > 0:
+            raise ValueError(f'base_fps must be > 0, got {base_fps}')
+        if short_video not in ('skip', 'pad'):
+            raise ValueError(
+                f"short_video must be 'skip' or 'pad', got {short_video!r}")
         self.clip_len = clip_len
-        self.frame_interval = frame_interval
+        self.frame_interval = (frame_interval if base_fps is not None else
+                               int(frame_interval))
         self.random_offset = random_offset
+        self.base_fps = base_fps
+        self.short_video = short_video
         self._warned: Set[str] = set()
 
     @property
     def span(self) -> int:
-        """Number of source frames one clip covers."""
-        return (self.clip_len - 1) * self.frame_interval + 1
+        """Number of source frames one clip covers (``base_fps=None``)."""
+        return (self.clip_len - 1) * int(self.frame_interval) + 1
+
+    def source_offsets(self, avg_fps: Optional[float] = None) -> np.ndarray:
+        """Offsets of the clip's frames from its first source frame.
+
+        Args:
+            avg_fps: the source frame rate; required with ``base_fps``.
+
+        Returns:
+            ``(clip_len,)`` int64, starting at 0.
+        """
+        steps = np.arange(self.clip_len)
+        if self.base_fps is None:
+            return (steps * self.frame_interval).astype(np.int64)
+        step = self.frame_interval * avg_fps / self.base_fps
+        # floor(x + 0.5): numpy's round() rounds halves to even.
+        return np.floor(steps * step + 0.5).astype(np.int64)
+
+    def _source_fps(self, results: dict) -> Optional[float]:
+        """``avg_fps`` as a positive float, or ``None`` if it is unusable."""
+        if 'avg_fps' not in results:
+            raise KeyError('SampleFrames(base_fps=...) needs avg_fps in the '
+                           'results: put DecordInit before it')
+        fps = results['avg_fps']
+        return float(fps) if fps and math.isfinite(fps) and fps > 0 else None
 
     def transform(self, results: dict) -> Optional[dict]:
         total = results['total_frames']
-        if total < self.span:
-            filename = results['filename']
-            _warn_once(
-                self._warned, filename,
-                f'Skipping video {filename}: {total} frames, but '
-                f'clip_len={self.clip_len} x frame_interval='
-                f'{self.frame_interval} needs {self.span}')
+        filename = results['filename']
+        if total < 1:
+            _skip(self._warned, results,
+                  f'Skipping video {filename}: it has no frames')
             return None
-        max_start = total - self.span
-        if self.random_offset and not results.get('test_mode', False):
-            start = np.random.randint(0, max_start + 1)
+        avg_fps = None
+        if self.base_fps is not None:
+            avg_fps = self._source_fps(results)
+            if avg_fps is None:
+                _skip(self._warned, results,
+                      f'Skipping video {filename}: its frame rate '
+                      f'({results["avg_fps"]}) is unusable for base_fps '
+                      'subsampling')
+                return None
+        offsets = self.source_offsets(avg_fps)
+        span = int(offsets[-1]) + 1
+        if total < span:
+            if self.short_video == 'skip':
+                _skip(self._warned, results,
+                      f'Skipping video {filename}: {total} frames, but '
+                      f'clip_len={self.clip_len} x frame_interval='
+                      f'{self.frame_interval}{self._rate_note(avg_fps)} '
+                      f'needs {span}', kind=SKIP_SHORT)
+                return None
+            # 'pad': the whole video, then its last frame repeated.
+            inds = np.minimum(offsets, total - 1)
         else:
-            start = max_start // 2
-        results['frame_inds'] = (
-            start + np.arange(self.clip_len) * self.frame_interval).astype(
-                np.int64)
+            max_start = total - span
+            if self.random_offset and not results.get('test_mode', False):
+                start = np.random.randint(0, max_start + 1)
+            else:
+                start = max_start // 2
+            inds = start + offsets
+        results['frame_inds'] = inds.astype(np.int64)
         results['clip_len'] = self.clip_len
         results['frame_interval'] = self.frame_interval
+        if self.base_fps is not None:
+            results['seconds_per_frame'] = self.frame_interval / self.base_fps
         return results
 
+    def _rate_note(self, avg_fps: Optional[float]) -> str:
+        if self.base_fps is None:
+            return ''
+        return f' (at {self.base_fps} fps; the video has {avg_fps:.3g} fps)'
+
     def __repr__(self) -> str:
+        extra = ''
+        if self.base_fps is not None:
+            extra += f', base_fps={self.base_fps}'
+        if self.short_video != 'skip':
+            extra += f', short_video={self.short_video!r}'
         return (f'{self.__class__.__name__}(clip_len={self.clip_len}, '
                 f'frame_interval={self.frame_interval}, '
-                f'random_offset={self.random_offset})')
+                f'random_offset={self.random_offset}{extra})')
 
 
 @TRANSFORMS.register_module()
@@ -186,10 +304,9 @@ class DecordDecode(BaseTransform):
             imgs = reader.get_batch(results['frame_inds']).asnumpy()
         except _DECORD_ERRORS as error:
             filename = results['filename']
-            _warn_once(
-                self._warned, filename,
-                f'Skipping video {filename}: cannot decode frames '
-                f'({_first_line(error)})')
+            _skip(self._warned, results,
+                  f'Skipping video {filename}: cannot decode frames '
+                  f'({_first_line(error)})')
             return None
         results['imgs'] = imgs
         results['img_shape'] = imgs.shape[1:3]

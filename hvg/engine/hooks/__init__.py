@@ -1,8 +1,10 @@
 from .nonfinite_guard_hook import NonFiniteError, NonFiniteGuardHook
+from .video_read_failure_hook import (VideoReadFailureError,
+                                      VideoReadFailureHook)
 from .video_samples_hook import VideoSamplesHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
 __all__ = [
     'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
-    'WeightsOnlyCheckpointHook'
+    'WeightsOnlyCheckpointHook', 'VideoReadFailureError', 'VideoReadFailureHook'
 ]

@@ -1,0 +1,295 @@
+"""Dataset preparation: check that videos decode, make small copies.
+
+Used by the tools in ``tools/data/kinetics`` and ``tools/data/bdd100k``;
+nothing here runs during training. Work is spread over processes
+(``multiprocessing.Pool``) with a tqdm progress bar: checking 500k Kinetics
+clips is hours of CPU time.
+"""
+import os
+import shutil
+import subprocess
+import tempfile
+from multiprocessing import Pool
+from pathlib import Path
+from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
+
+import decord
+from tqdm import tqdm
+
+from .file_index import VIDEO_EXTENSIONS, read_lines
+from .transforms.loading import _DECORD_ERRORS, _first_line
+
+# Frames decoded per get_batch call in a full check (bounded memory).
+_CHUNK = 64
+
+
+class VideoCheck(NamedTuple):
+    """What checking one video found; ``reason`` is empty when it is fine."""
+    path: str
+    ok: bool
+    reason: str
+    num_frames: int
+    fps: float
+    height: int
+    width: int
+
+
+def check_video(path: str, full: bool = True) -> VideoCheck:
+    """Open a video and decode it with decord, as training will.
+
+    Args:
+        path: the video file.
+        full: decode every frame (catches a stream broken mid-way); else
+            only the first, middle and last frames (fast, catches missing,
+            empty, truncated-container and zero-frame files).
+
+    Returns:
+        A ``VideoCheck``; never raises for a bad file.
+    """
+    if not os.path.isfile(path):
+        return VideoCheck(path, False, 'missing', 0, 0.0, 0, 0)
+    if os.path.getsize(path) == 0:
+        return VideoCheck(path, False, 'empty file', 0, 0.0, 0, 0)
+    try:
+        reader = decord.VideoReader(path, num_threads=1)
+        num_frames = len(reader)
+        fps = float(reader.get_avg_fps())
+        if num_frames < 1:
+            return VideoCheck(path, False, 'no frames', 0, fps, 0, 0)
+        height, width = reader[0].shape[:2]
+        if full:
+            for start in range(0, num_frames, _CHUNK):
+                reader.get_batch(
+                    list(range(start, min(start + _CHUNK, num_frames))))
+        else:
+            reader.get_batch(sorted({0, num_frames // 2, num_frames - 1}))
+    except _DECORD_ERRORS as error:
+        return VideoCheck(path, False, _first_line(error), 0, 0.0, 0, 0)
+    if not fps > 0:
+        return VideoCheck(path, False, f'unusable frame rate {fps}',
+                          num_frames, fps, height, width)
+    return VideoCheck(path, True, '', num_frames, fps, height, width)
+
+
+def _check_quick(path: str) -> VideoCheck:
+    return check_video(path, full=False)
+
+
+def check_videos(paths: Sequence[str], num_workers: int = 1,
+                 full: bool = True) -> List[VideoCheck]:
+    """``check_video`` over many files in parallel, with a progress bar.
+
+    Returns:
+        One ``VideoCheck`` per path, in the order of ``paths``.
+    """
+    func = check_video if full else _check_quick
+    if num_workers <= 1:
+        return [func(p) for p in tqdm(paths, desc='checking videos')]
+    with Pool(num_workers) as pool:
+        return list(tqdm(pool.imap(func, paths, chunksize=4),
+                         total=len(paths), desc='checking videos'))
+
+
+def list_videos(source: str, data_root: Optional[str] = None,
+                extensions: Sequence[str] = VIDEO_EXTENSIONS) -> List[str]:
+    """The videos to work on: a folder (walked) or a list file.
+
+    Args:
+        source: a folder, or a text file of ``path [label]`` lines.
+        data_root: folder the list's relative paths are relative to
+            (default: the list's folder).
+        extensions: suffixes that count as videos in a folder.
+    """
+    if os.path.isdir(source):
+        exts = tuple(e.lower() for e in extensions)
+        found = []
+        for dirpath, dirnames, filenames in os.walk(source, followlinks=True):
+            dirnames.sort()
+            found += [os.path.join(dirpath, f) for f in sorted(filenames)
+                      if os.path.splitext(f)[1].lower() in exts]
+        return found
+    if not os.path.isfile(source):
+        raise FileNotFoundError(f'{source} is neither a folder nor a list')
+    root = data_root or os.path.dirname(os.path.abspath(source))
+    return [p if os.path.isabs(p) else os.path.join(root, p)
+            for p in (line.split()[0] for line in read_lines(Path(source)))]
+
+
+def write_check_report(checks: Iterable[VideoCheck], bad_list: str) -> int:
+    """Write ``path<TAB>reason`` for each bad video; return their number."""
+    bad = [c for c in checks if not c.ok]
+    Path(bad_list).parent.mkdir(parents=True, exist_ok=True)
+    with open(bad_list, 'w') as f:
+        f.writelines(f'{c.path}\t{c.reason}\n' for c in bad)
+    return len(bad)
+
+
+def read_bad_list(path: Optional[str]) -> set:
+    """The paths of a bad-video list (``verify_videos.py`` output)."""
+    if not path:
+        return set()
+    return {os.path.abspath(line.split('\t')[0])
+            for line in read_lines(Path(path))}
+
+
+# --- resizing -----------------------------------------------------------------
+def find_ffmpeg() -> str:
+    """The system ffmpeg, else the binary of the ``imageio-ffmpeg`` wheel."""
+    system = shutil.which('ffmpeg')
+    if system:
+        return system
+    try:
+        import imageio_ffmpeg
+    except ImportError:
+        raise FileNotFoundError(
+            'No ffmpeg found: install one (apt install ffmpeg) or run '
+            '`pip install imageio-ffmpeg`, whose wheel ships a binary'
+        ) from None
+    return imageio_ffmpeg.get_ffmpeg_exe()
+
+
+# decord (0.6) fails to convert frames of these widths to RGB ("The size must
+# exactly match"); measured over even widths 16..1024. A copy is made 2 pixels
+# wider instead.
+DECORD_BAD_WIDTHS = frozenset({16, 24, 48, 72})
+
+
+def scaled_size(height: int, width: int, short_side: int) -> Tuple[int, int]:
+    """``(H, W)`` with the short side ``short_side`` (never upscaled), even.
+
+    H.264 in yuv420p needs even sizes; the long side keeps the aspect ratio;
+    a width decord cannot read (``DECORD_BAD_WIDTHS``) grows by 2.
+    """
+    scale = min(1.0, short_side / min(height, width))
+    out_h = max(2, 2 * round(height * scale / 2))
+    out_w = max(2, 2 * round(width * scale / 2))
+    if out_w in DECORD_BAD_WIDTHS:
+        out_w += 2
+    return out_h, out_w
+
+
+class ResizeJob(NamedTuple):
+    src: str
+    dst: str
+    short_side: int
+    ffmpeg: str
+    crf: int
+    gop: int
+    overwrite: bool
+
+
+def resize_video(job: ResizeJob) -> Tuple[str, str]:
+    """Re-encode ``job.src`` to ``job.dst`` at a smaller size.
+
+    The frame rate is kept (the datasets subsample against it), audio is
+    dropped, the keyframe interval is ``gop`` frames (random access to a
+    clip then decodes at most ``gop`` extra frames). Written to a
+    temporary name and renamed, so an interrupted run leaves no half file.
+
+    Returns:
+        ``(src, '')`` on success or when ``dst`` exists, ``(src, reason)``.
+    """
+    if os.path.exists(job.dst) and not job.overwrite:
+        return job.src, ''
+    check = check_video(job.src, full=False)
+    if not check.ok:
+        return job.src, check.reason
+    height, width = scaled_size(check.height, check.width, job.short_side)
+    os.makedirs(os.path.dirname(job.dst) or '.', exist_ok=True)
+    suffix = os.path.splitext(job.dst)[1] or '.mp4'
+    fd, tmp = tempfile.mkstemp(suffix=suffix, dir=os.path.dirname(job.dst))
+    os.close(fd)
+    cmd = [
+        job.ffmpeg, '-y', '-loglevel', 'error', '-i', job.src, '-an',
+        '-vf', f'scale={width}:{height}:flags=area', '-c:v', 'libx264',
+        '-preset', 'veryfast', '-crf', str(job.crf), '-g', str(job.gop),
+        '-pix_fmt', 'yuv420p', tmp
+    ]
+    result = subprocess.run(cmd, capture_output=True, text=True)
+    if result.returncode != 0:
+        os.unlink(tmp)
+        lines = result.stderr.strip().splitlines()
+        return job.src, f'ffmpeg failed: {lines[-1] if lines else "?"}'
+    # mkstemp makes the file private (0600); give the copy the usual mode.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
+    os.replace(tmp, job.dst)
+    return job.src, ''
+
+
+def resize_videos(jobs: Sequence[ResizeJob],
+                  num_workers: int = 1) -> List[Tuple[str, str]]:
+    """``resize_video`` over many files, with a progress bar.
+
+    Returns:
+        ``(src, reason)`` of the videos that could not be resized.
+    """
+    if num_workers <= 1:
+        results = [resize_video(j) for j in tqdm(jobs, desc='resizing')]
+    else:
+        with Pool(num_workers) as pool:
+            results = list(tqdm(pool.imap_unordered(resize_video, jobs),
+                                total=len(jobs), desc='resizing'))
+    return [(src, reason) for src, reason in results if reason]
+
+
+# --- command lines (tools/data/{kinetics,bdd100k}/*.py) --------------------------
+def verify_videos_cli(argv: Optional[Sequence[str]] = None, doc: str = '',
+                      extensions: Sequence[str] = VIDEO_EXTENSIONS) -> None:
+    """``verify_videos.py``: check every video, write the list of bad ones."""
+    import argparse
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('source', help='a folder of videos or a file list')
+    parser.add_argument('--bad-list', required=True,
+                        help='output: the bad videos, path<TAB>reason')
+    parser.add_argument('--data-root', help="root of a list's relative paths "
+                        "(default: the list's folder)")
+    parser.add_argument('--workers', type=int, default=1, help='processes')
+    parser.add_argument('--quick', action='store_true',
+                        help='decode 3 frames per video instead of all')
+    args = parser.parse_args(argv)
+    try:
+        paths = list_videos(args.source, args.data_root, extensions)
+    except FileNotFoundError as error:
+        raise SystemExit(f'error: {error}')
+    if not paths:
+        raise SystemExit(f'error: no videos in {args.source}')
+    checks = check_videos(paths, args.workers, full=not args.quick)
+    num_bad = write_check_report(checks, args.bad_list)
+    print(f'{len(checks)} videos checked, {num_bad} bad -> {args.bad_list}')
+
+
+def resize_videos_cli(argv: Optional[Sequence[str]] = None, doc: str = '',
+                      extensions: Sequence[str] = VIDEO_EXTENSIONS) -> None:
+    """``resize_videos.py``: small copies of a tree of videos, same layout."""
+    import argparse
+    parser = argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument('src', help='folder of the original videos')
+    parser.add_argument('dst', help='folder for the copies (same layout)')
+    parser.add_argument('--short-side', type=int, required=True)
+    parser.add_argument('--list', help='only these videos (paths relative '
+                        'to SRC)')
+    parser.add_argument('--workers', type=int, default=1, help='processes')
+    parser.add_argument('--crf', type=int, default=20, help='x264 quality')
+    parser.add_argument('--gop', type=int, default=32,
+                        help='keyframe interval, frames')
+    parser.add_argument('--overwrite', action='store_true')
+    args = parser.parse_args(argv)
+    if not os.path.isdir(args.src):
+        raise SystemExit(f'error: {args.src} is not a folder')
+    if args.short_side < 2:
+        raise SystemExit('error: --short-side must be >= 2')
+    paths = (list_videos(args.list, args.src) if args.list else
+             list_videos(args.src, extensions=extensions))
+    ffmpeg = find_ffmpeg()
+    jobs = [ResizeJob(p, os.path.join(args.dst, os.path.relpath(p, args.src)),
+                      args.short_side, ffmpeg, args.crf, args.gop,
+                      args.overwrite) for p in paths]
+    failed = resize_videos(jobs, args.workers)
+    for src, reason in failed:
+        print(f'failed: {src}: {reason}')
+    print(f'{len(jobs) - len(failed)} of {len(jobs)} videos -> {args.dst} '
+          f'(short side {args.short_side}, {ffmpeg})')
