@@ -113,6 +113,10 @@ def test_dist_train_runs_two_gloo_processes_in_sync(tmp_path, env):
     rank0 = load_weights_only(work_dir / 'params_rank0.pt')
     rank1 = load_weights_only(work_dir / 'params_rank1.pt')
     assert rank0['world_size'] == rank1['world_size'] == 2
+    # rank 0 alone writes logs (one run folder, one log file) and samples
+    assert len(list(work_dir.glob('*/*.log'))) == 1
+    assert sorted(p.name for p in (work_dir / 'samples').iterdir()) == [
+        'iter_000004.gif', 'iter_000004.mp4']
     # each network has its own DDP wrapper (MMSeparateDistributedDataParallel)
     assert rank0['wrappers']['generator'] == 'MMDistributedDataParallel'
     assert rank0['wrappers']['discriminator'] == 'MMDistributedDataParallel'
