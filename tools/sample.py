@@ -37,7 +37,9 @@ def parse_args() -> argparse.Namespace:
                         help='class labels, cycled over the samples (default random)')
     parser.add_argument('--noise-std', type=float, default=1.0)
     parser.add_argument('--chunk-frames', type=int,
-                        help='stream upsampling levels over chunks of this many frames')
+                        help='stream the upsampling levels and their BatchNorm-statistics '
+                        'passes over windows keeping this many frames each (the same '
+                        'videos, in memory that does not grow with --num-frames)')
     parser.add_argument('--bn-passes', type=int,
                         help='dummy passes for BatchNorm statistics (config default)')
     parser.add_argument('--batch-size', type=int, default=4)
