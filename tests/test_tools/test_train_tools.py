@@ -93,14 +93,20 @@ class DumpRankParamsHook(Hook):
 '''
 
 
-def test_dist_train_runs_two_gloo_processes_in_sync(tmp_path, env):
-    (tmp_path / 'rank_dump_hook.py').write_text(RANK_DUMP_MODULE)
-    config = tmp_path / 'demo_with_rank_dump.py'
+def rank_dump_config(folder: Path) -> Path:
+    """The demo config plus DumpRankParamsHook (importable from ``folder``)."""
+    (folder / 'rank_dump_hook.py').write_text(RANK_DUMP_MODULE)
+    config = folder / 'demo_with_rank_dump.py'
     config.write_text(textwrap.dedent(f'''\
         _base_ = [{str(DEMO_CONFIG)!r}]
         custom_imports = dict(imports=['rank_dump_hook'], allow_failed_imports=False)
         custom_hooks = [dict(type='DumpRankParamsHook')]
         '''))
+    return config
+
+
+def test_dist_train_runs_two_gloo_processes_in_sync(tmp_path, env):
+    config = rank_dump_config(tmp_path)
     work_dir = tmp_path / 'work'
     env = dict(env, MASTER_PORT=str(free_port()), PYTHONPATH=str(tmp_path))
     result = run(['bash', 'tools/dist_train.sh', str(config), '2', '--work-dir',
@@ -159,13 +165,7 @@ def test_slurm_train_runs_two_tasks_in_sync(tmp_path, env):
     bin_dir.mkdir()
     (bin_dir / 'srun').write_text(FAKE_SRUN)
     (bin_dir / 'srun').chmod(0o755)
-    (tmp_path / 'rank_dump_hook.py').write_text(RANK_DUMP_MODULE)
-    config = tmp_path / 'demo_with_rank_dump.py'
-    config.write_text(textwrap.dedent(f'''\
-        _base_ = [{str(DEMO_CONFIG)!r}]
-        custom_imports = dict(imports=['rank_dump_hook'], allow_failed_imports=False)
-        custom_hooks = [dict(type='DumpRankParamsHook')]
-        '''))
+    config = rank_dump_config(tmp_path)
     work_dir = tmp_path / 'work'
     env = dict(env, MASTER_ADDR='127.0.0.1', MASTER_PORT=str(free_port()),
                PYTHONPATH=str(tmp_path), PATH=f'{bin_dir}:{env["PATH"]}')

@@ -125,14 +125,24 @@ def plan_windows(out_frames: int, temporal_factor: int, chunk_frames: int,
     return windows
 
 
-def _check_chunk(generator: nn.Module, chunk_frames: Optional[int]) -> int:
-    if chunk_frames is None:
-        return default_chunk_frames(generator)
+def _windows(generator: nn.Module, noise: Tensor, lowres: Tensor,
+             chunk_frames: Optional[int], halo: Optional[int]
+             ) -> Iterator[Tuple[int, int, int, Tensor]]:
+    """``(start, stop, offset, lowres window)`` of every pass of ``plan_windows``.
+
+    ``offset`` is the pass's first output frame; it keeps ``[start, stop)``.
+    """
+    generator.check_lowres(lowres, noise.shape[0])
     factor = generator.temporal_factor
-    if chunk_frames < 1 or chunk_frames % factor:
+    if chunk_frames is None:
+        chunk_frames = default_chunk_frames(generator)
+    elif chunk_frames < 1 or chunk_frames % factor:
         raise ValueError(f'chunk_frames={chunk_frames} must be a positive multiple of '
                          f'temporal_factor={factor}: chunks start on input frames')
-    return chunk_frames
+    halo = temporal_halo(generator) if halo is None else halo
+    for start, stop, first, last in plan_windows(generator.num_frames, factor,
+                                                 chunk_frames, halo):
+        yield start, stop, first * factor, lowres[:, :, first:last]
 
 
 @torch.no_grad()
@@ -165,15 +175,10 @@ def upsample_chunks(generator: nn.Module, noise: Tensor, lowres: Tensor,
             'stream the generator in eval mode (generator.eval()): in training mode '
             'every window would update the BatchNorm statistics and the '
             'spectral-norm estimates, and the windows would disagree')
-    generator.check_lowres(lowres, noise.shape[0])
-    chunk_frames = _check_chunk(generator, chunk_frames)
-    halo = temporal_halo(generator) if halo is None else halo
-    factor = generator.temporal_factor
-    for start, stop, first, last in plan_windows(generator.num_frames, factor,
-                                                 chunk_frames, halo):
-        offset = first * factor  # the pass's first output frame
-        window = generator(noise, lowres[:, :, first:last], labels, frame_offset=offset)
-        yield start, window[:, :, start - offset:stop - offset]
+    for start, stop, offset, window in _windows(generator, noise, lowres, chunk_frames,
+                                                halo):
+        frames = generator(noise, window, labels, frame_offset=offset)
+        yield start, frames[:, :, start - offset:stop - offset]
 
 
 @torch.no_grad()
@@ -196,17 +201,13 @@ def accumulate_statistics_windowed(generator: nn.Module, noise: Tensor, lowres: 
     norms = [m for m in generator.modules() if isinstance(m, FrameBatchNorm)]
     if not all(norm.training for norm in norms):
         raise RuntimeError('statistics passes need the FrameBatchNorms in training mode')
-    generator.check_lowres(lowres, noise.shape[0])
-    chunk_frames = _check_chunk(generator, chunk_frames)
-    halo = temporal_halo(generator) if halo is None else halo
-    factor = generator.temporal_factor
-    for start, stop, first, last in plan_windows(generator.num_frames, factor,
-                                                 chunk_frames, halo):
-        frames = slice(first * factor, last * factor)
+    for start, stop, offset, window in _windows(generator, noise, lowres, chunk_frames,
+                                                halo):
+        frames = slice(offset, offset + window.shape[2] * generator.temporal_factor)
         saved = [(n.running_mean[frames].clone(), n.running_var[frames].clone())
                  for n in norms]
-        generator(noise, lowres[:, :, first:last], labels, frame_offset=frames.start)
-        keep = slice(start - frames.start, stop - frames.start)
+        generator(noise, window, labels, frame_offset=offset)
+        keep = slice(start - offset, stop - offset)
         for norm, (mean, var) in zip(norms, saved):
             # restore all but the kept frames of this window
             mean[keep] = norm.running_mean[frames][keep]
