@@ -13,7 +13,7 @@
 from .feature_stats import FeatureStats
 from .frechet import frechet_distance, trace_sqrt_product
 from .fvd import compute_fvd
-from .i3d import InceptionI3d, load_i3d
+from .i3d import InceptionI3d, load_i3d, random_i3d
 from .inception_score import inception_score
 from .metrics import VideoGenerationMetric
 from .protocol import i3d_input, quantize_videos
@@ -23,7 +23,7 @@ from .video_stats import I3DExtractor, VideoSetStats, compute_video_metrics
 
 __all__ = [
     'FeatureStats', 'frechet_distance', 'trace_sqrt_product', 'compute_fvd',
-    'InceptionI3d', 'load_i3d', 'inception_score', 'VideoGenerationMetric',
+    'InceptionI3d', 'load_i3d', 'random_i3d', 'inception_score', 'VideoGenerationMetric',
     'i3d_input', 'quantize_videos', 'PSDAccumulator', 'plot_psd',
     'radial_power_spectrum', 'GenerationValLoop', 'I3DExtractor', 'VideoSetStats',
     'compute_video_metrics'

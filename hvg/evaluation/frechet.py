@@ -52,6 +52,6 @@ def frechet_distance_scipy(mu1, sigma1, mu2, sigma2) -> float:
     """
     import scipy.linalg
     diff = np.asarray(mu1, np.float64) - np.asarray(mu2, np.float64)
-    covmean, _ = scipy.linalg.sqrtm(np.asarray(sigma1) @ np.asarray(sigma2), disp=False)
+    covmean = scipy.linalg.sqrtm(np.asarray(sigma1) @ np.asarray(sigma2))
     return float(np.real(diff @ diff + np.trace(sigma1) + np.trace(sigma2)
                          - 2 * np.trace(covmean)))

@@ -10,7 +10,7 @@ from .video_stats import I3DExtractor, VideoSetStats, compute_video_metrics
 
 def compute_fvd(real: Union[np.ndarray, torch.Tensor], fake: Union[np.ndarray, torch.Tensor],
                 i3d_weights: str, device: str = 'cpu', resize: str = 'tf_legacy',
-                batch_size: int = 8, cov_ddof: int = 1) -> float:
+                batch_size: int = 8, cov_ddof: int = 1, i3d_size: int = 224) -> float:
     """FVD between two sets of videos with the reference protocol.
 
     Args:
@@ -22,6 +22,7 @@ def compute_fvd(real: Union[np.ndarray, torch.Tensor], fake: Union[np.ndarray, t
         device, batch_size: where and how many videos per I3D forward.
         resize: ``'tf_legacy'`` (TF FVD, default) or ``'half_pixel'``.
         cov_ddof: 1 (TF FVD, default) or 0 (StyleGAN-V).
+        i3d_size: 224 is the protocol; smaller only for quick tests.
 
     Example:
         >>> fvd = compute_fvd(real_uint8, fake_uint8, 'work_dirs/i3d/i3d_k400.pth')
@@ -31,7 +32,7 @@ def compute_fvd(real: Union[np.ndarray, torch.Tensor], fake: Union[np.ndarray, t
         raise ValueError(f'real videos have {real.shape[2]} frames, generated '
                          f'{fake.shape[2]}: FVD compares clips of one length')
     extractor = I3DExtractor(i3d_weights, device=device, resize=resize,
-                             batch_size=batch_size)
+                             batch_size=batch_size, size=i3d_size)
     sets = []
     for videos in (real, fake):
         stats = VideoSetStats(('fvd', ), logit_dim=extractor.num_classes)

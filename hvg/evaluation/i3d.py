@@ -189,6 +189,28 @@ class InceptionI3d(nn.Module):
                     features=pooled.mean(dim=(2, 3, 4)))
 
 
+def random_i3d(num_classes: int = 400, seed: int = 0) -> InceptionI3d:
+    """An I3D with random weights that keep activations alive (smoke tests, CI).
+
+    PyTorch's default init shrinks activations layer after layer, so that 20
+    layers later every video has the same logits; He-normal convolutions
+    keep their scale and the features differ from video to video. Not for
+    real metrics: the numbers mean nothing.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    model = InceptionI3d(num_classes)
+    with torch.no_grad():
+        for module in model.modules():
+            if isinstance(module, nn.Conv3d):
+                fan_in = module.weight[0].numel()
+                std = (2.0 / fan_in) ** 0.5 if module is not model.Logits.conv \
+                    else fan_in ** -0.5
+                module.weight.copy_(torch.randn(module.weight.shape, generator=generator) * std)
+                if module.bias is not None:
+                    module.bias.zero_()
+    return model.eval()
+
+
 def load_i3d(path: str, device: str = 'cpu') -> InceptionI3d:
     """An ``InceptionI3d`` in eval mode from a file of ``prepare_i3d.py``.
 

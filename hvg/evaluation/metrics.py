@@ -35,6 +35,7 @@ class VideoGenerationMetric(BaseMetric):
         psd_frames, psd_sets: PSD frame numbers (1-based) and sets.
         cache_real: keep the real statistics after the first evaluation.
         device: where the I3D runs (default: CUDA if available).
+        i3d_size: frame size for the I3D (224 = the protocol; less for tests).
         prefix: key prefix in the logs (default ``video``).
     """
 
@@ -45,11 +46,12 @@ class VideoGenerationMetric(BaseMetric):
                  batch_size: int = 8, is_splits: int = 10, cov_ddof: int = 1,
                  psd_frames: Sequence[int] = (1, ), psd_sets: int = 3,
                  cache_real: bool = True, device: Optional[str] = None,
+                 i3d_size: int = 224,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
         super().__init__(collect_device=collect_device, prefix=prefix)
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.extractor = I3DExtractor(i3d_weights, fid_weights, self.device, resize,
-                                      batch_size)
+                                      batch_size, i3d_size)
         self.metric_names = tuple(metrics)
         self.is_splits, self.cov_ddof, self.cache_real = is_splits, cov_ddof, cache_real
         self._set_kwargs = dict(metrics=self.metric_names,

