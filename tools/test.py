@@ -252,12 +252,12 @@ def main(argv=None) -> None:
                       psd_frames=psd_frames, psd_sets=args.psd_sets,
                       classes=args.classes or ())
 
-    fake = fake_stats(args, hierarchy, extractor, set_kwargs)
-    real = None
+    real = None  # real clips first: a data problem shows before the long sampling
     if set(args.metrics) & {'fvd', 'fid', 'psd'}:
         cfg = Config.fromfile(args.config)
         real = real_stats(args, extractor, set_kwargs,
                           cfg.hierarchy['levels'][-1]['config'], num_frames, size)
+    fake = fake_stats(args, hierarchy, extractor, set_kwargs)
     if rank == 0:
         values = compute_video_metrics(real, fake, args.metrics, args.is_splits,
                                        args.cov_ddof)

@@ -7,8 +7,11 @@ features kept) and summed over ranks in ``evaluate``. Real statistics do not
 change during training, so they are computed at the first validation and
 kept (``cache_real``).
 
-    val_evaluator = dict(type='VideoGenerationMetric', metrics=['fvd', 'is'],
+    val_evaluator = dict(type='VideoGenerationMetric', scores=['fvd', 'is'],
                          i3d_weights='work_dirs/i3d/i3d_k400.pth')
+
+(The argument is ``scores``, not ``metrics``: mmengine reads a
+``val_evaluator`` dict with a ``metrics`` key as an ``Evaluator`` config.)
 """
 from typing import Dict, List, Optional, Sequence
 
@@ -26,7 +29,7 @@ class VideoGenerationMetric(BaseMetric):
 
     Args:
         i3d_weights: Kinetics-400 I3D file (``tools/misc/prepare_i3d.py``).
-        metrics: subset of ``('fvd', 'is', 'fid', 'psd')``.
+        scores: subset of ``('fvd', 'is', 'fid', 'psd')``.
         fid_weights: Kinetics-600 I3D file for FID; None uses K400 features.
         resize: ``'tf_legacy'`` (TF FVD) or ``'half_pixel'``.
         batch_size: videos per I3D forward.
@@ -41,7 +44,7 @@ class VideoGenerationMetric(BaseMetric):
 
     default_prefix = 'video'
 
-    def __init__(self, i3d_weights: str, metrics: Sequence[str] = ('fvd', ),
+    def __init__(self, i3d_weights: str, scores: Sequence[str] = ('fvd', ),
                  fid_weights: Optional[str] = None, resize: str = 'tf_legacy',
                  batch_size: int = 8, is_splits: int = 10, cov_ddof: int = 1,
                  psd_frames: Sequence[int] = (1, ), psd_sets: int = 3,
@@ -52,7 +55,7 @@ class VideoGenerationMetric(BaseMetric):
         self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
         self.extractor = I3DExtractor(i3d_weights, fid_weights, self.device, resize,
                                       batch_size, i3d_size)
-        self.metric_names = tuple(metrics)
+        self.metric_names = tuple(scores)
         self.is_splits, self.cov_ddof, self.cache_real = is_splits, cov_ddof, cache_real
         self._set_kwargs = dict(metrics=self.metric_names,
                                 logit_dim=self.extractor.num_classes,
