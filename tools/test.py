@@ -269,11 +269,14 @@ def main(argv=None) -> None:
             noise_std=args.noise_std, world_size=world, is_splits=args.is_splits,
             cov_ddof=args.cov_ddof, protocol=extractor.describe(),
             seconds=round(time.time() - start_time, 1))
+        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         if 'psd' in args.metrics:
             plot = osp.splitext(args.out)[0] + '_psd.png'
-            plot_psd(real.psd, fake.psd, plot)
-            result['psd_plot'] = plot
-        os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
+            try:
+                plot_psd(real.psd, fake.psd, plot)
+                result['psd_plot'] = plot
+            except Exception as error:  # a figure never costs the numbers
+                print(f'warning: PSD plot not written ({error!r})', flush=True)
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)
         print(json.dumps(values, indent=2))

@@ -30,7 +30,9 @@ _MODELS: Dict[tuple, torch.nn.Module] = {}
 
 
 def _cached_i3d(path: str, device: str):
-    key = (osp.abspath(path), str(device))
+    """One network per weights file and device (metrics and tools share it)."""
+    stat = os.stat(path) if osp.isfile(path) else None
+    key = (osp.abspath(path), str(device), stat and (stat.st_mtime_ns, stat.st_size))
     if key not in _MODELS:
         _MODELS[key] = load_i3d(path, device)
     return _MODELS[key]

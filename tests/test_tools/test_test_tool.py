@@ -76,7 +76,7 @@ def tool_args(inputs, tmp_path, name):
             '--batch-size', '3', '--is-splits', '2', '--i3d-size', '32', '--bn-passes', '2',
             '--workers', '0', '--psd-frames', '1', '24', '--psd-sets', '2',
             '--real-stats', str(tmp_path / f'real_{name}.npz'),
-            '--out', str(tmp_path / f'{name}.json')]
+            '--out', str(tmp_path / 'results' / f'{name}.json')]  # a folder to create
 
 
 def free_port() -> int:
@@ -89,7 +89,7 @@ def test_test_tool_one_process_and_two_gloo_ranks_agree(inputs, tmp_path, env):
     code, output = run([sys.executable, 'tools/test.py', str(DEMO),
                         *tool_args(inputs, tmp_path, 'single')], env)
     assert code == 0, output[-5000:]
-    single = json.loads((tmp_path / 'single.json').read_text())
+    single = json.loads((tmp_path / 'results' / 'single.json').read_text())
     values = single['metrics']
     for key in ('fvd', 'fid', 'is', 'is_std', 'psd_log10_gap_frame1',
                 'psd_log10_gap_frame24'):
@@ -106,7 +106,7 @@ def test_test_tool_one_process_and_two_gloo_ranks_agree(inputs, tmp_path, env):
     code, output = run(['bash', 'tools/dist_test.sh', str(DEMO), '2',
                         *tool_args(inputs, tmp_path, 'dist')], env)
     assert code == 0, output[-8000:]
-    dist = json.loads((tmp_path / 'dist.json').read_text())
+    dist = json.loads((tmp_path / 'results' / 'dist.json').read_text())
     assert dist['world_size'] == 2
     # the same seeded videos and clips, split across ranks: the same numbers
     for key, value in values.items():
