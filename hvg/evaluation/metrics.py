@@ -1,0 +1,120 @@
+"""FVD / IS / FID / PSD as mmengine metrics, for a ``val_evaluator``.
+
+``process`` receives data samples that are dicts with either ``real`` or
+``fake`` (a ``(C, T, H, W)`` video, uint8 or float in [-1, 1]) and optionally
+``label``; ``GenerationValLoop`` feeds both. Statistics are streamed (no
+features kept) and summed over ranks in ``evaluate``. Real statistics do not
+change during training, so they are computed at the first validation and
+kept (``cache_real``).
+
+    val_evaluator = dict(type='VideoGenerationMetric', scores=['fvd', 'is'],
+                         i3d_weights='work_dirs/i3d/i3d_k400.pth')
+
+(The argument is ``scores``, not ``metrics``: mmengine reads a
+``val_evaluator`` dict with a ``metrics`` key as an ``Evaluator`` config.)
+"""
+from typing import Dict, List, Optional, Sequence
+
+import torch
+from mmengine.dist import get_dist_info
+from mmengine.evaluator import BaseMetric
+
+from hvg.registry import METRICS
+from .video_stats import I3DExtractor, VideoSetStats, compute_video_metrics
+
+
+@METRICS.register_module()
+class VideoGenerationMetric(BaseMetric):
+    """Video-generation metrics of generated against real clips.
+
+    Args:
+        i3d_weights: Kinetics-400 I3D file (``tools/misc/prepare_i3d.py``).
+        scores: subset of ``('fvd', 'is', 'fid', 'psd')``.
+        fid_weights: Kinetics-600 I3D file for FID; None uses K400 features.
+        resize: ``'tf_legacy'`` (TF FVD) or ``'half_pixel'``.
+        batch_size: videos per I3D forward.
+        is_splits: IS chunks.
+        cov_ddof: 1 (TF FVD) or 0 (StyleGAN-V).
+        psd_frames, psd_sets: PSD frame numbers (1-based) and sets.
+        cache_real: keep the real statistics after the first evaluation.
+        device: where the I3D runs (default: CUDA if available).
+        i3d_size: frame size for the I3D (224 = the protocol; less for tests).
+        prefix: key prefix in the logs (default ``video``).
+    """
+
+    default_prefix = 'video'
+
+    def __init__(self, i3d_weights: str, scores: Sequence[str] = ('fvd', ),
+                 fid_weights: Optional[str] = None, resize: str = 'tf_legacy',
+                 batch_size: int = 8, is_splits: int = 10, cov_ddof: int = 1,
+                 psd_frames: Sequence[int] = (1, ), psd_sets: int = 3,
+                 cache_real: bool = True, device: Optional[str] = None,
+                 i3d_size: int = 224,
+                 collect_device: str = 'cpu', prefix: Optional[str] = None):
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.device = device or ('cuda' if torch.cuda.is_available() else 'cpu')
+        self.extractor = I3DExtractor(i3d_weights, fid_weights, self.device, resize,
+                                      batch_size, i3d_size)
+        self.metric_names = tuple(scores)
+        self.is_splits, self.cov_ddof, self.cache_real = is_splits, cov_ddof, cache_real
+        self._set_kwargs = dict(metrics=self.metric_names,
+                                logit_dim=self.extractor.num_classes,
+                                psd_frames=psd_frames, psd_sets=psd_sets)
+        self.real = VideoSetStats(**self._set_kwargs)
+        self.fake = VideoSetStats(**self._set_kwargs)
+        self._real_done = False
+        self._seen = dict(real=0, fake=0)
+        self._pending: Dict[str, List[dict]] = dict(real=[], fake=[])
+
+    @property
+    def needs_real_data(self) -> bool:
+        """False once real statistics are cached, or for IS alone."""
+        needs = bool(set(self.metric_names) & {'fvd', 'fid', 'psd'})
+        return needs and not self._real_done
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            role = 'real' if 'real' in sample else 'fake'
+            if role not in sample:
+                raise KeyError("each data sample needs a 'real' or a 'fake' video")
+            if role == 'real' and self._real_done:
+                continue
+            self._pending[role].append(sample)
+            if len(self._pending[role]) >= self.extractor.batch_size:
+                self._flush(role)
+
+    def _flush(self, role: str) -> None:
+        pending, self._pending[role] = self._pending[role], []
+        if not pending:
+            return
+        videos = torch.stack([s[role].detach().cpu() for s in pending])
+        labels = [int(s.get('label', -1)) for s in pending]
+        rank, world = get_dist_info()
+        # distinct global indices per rank: IS splits and PSD sets use them
+        first = self._seen[role]
+        indices = [(first + i) * world + rank for i in range(len(pending))]
+        self._seen[role] += len(pending)
+        stats = self.real if role == 'real' else self.fake
+        stats.update(self.extractor(videos), videos, indices, labels)
+
+    def compute_metrics(self, results: list) -> dict:  # pragma: no cover - unused
+        raise NotImplementedError('VideoGenerationMetric streams its statistics: '
+                                  'evaluate() computes the metrics')
+
+    def evaluate(self, size: int = 0) -> dict:
+        """Sum the statistics over ranks and compute the metrics (every rank)."""
+        for role in ('real', 'fake'):
+            self._flush(role)
+        if not self._real_done:
+            self.real.all_reduce()
+        self.fake.all_reduce()
+        values = compute_video_metrics(self.real, self.fake, self.metric_names,
+                                       self.is_splits, self.cov_ddof)
+        self._real_done = self.cache_real and self.real.count > 0
+        if not self._real_done:
+            self.real = VideoSetStats(**self._set_kwargs)
+            self._seen['real'] = 0
+        self.fake = VideoSetStats(**self._set_kwargs)
+        self._seen['fake'] = 0
+        prefix = self.prefix or self.default_prefix
+        return {f'{prefix}/{name}': value for name, value in values.items()}

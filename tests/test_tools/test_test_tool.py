@@ -1,0 +1,139 @@
+"""tools/test.py and tools/dist_test.sh end to end on the demo hierarchy.
+
+Untrained demo checkpoints and a random-weight I3D (``prepare_i3d.py
+--random``) at 32x32 keep this fast; the numbers mean nothing, but the
+pipeline is the real one: sampling, real clips, statistics, JSON, PSD plot.
+"""
+import importlib.util
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+import hvg.engine  # noqa: F401
+from hvg.registry import MODELS
+
+REPO = Path(__file__).resolve().parents[2]
+DEMO = REPO / 'configs' / 'hvg' / 'hvg2_demo_clips.py'
+TIMEOUT_S = 300
+
+
+@pytest.fixture(scope='module')
+def inputs(tmp_path_factory):
+    """Demo checkpoints (untrained) and a random I3D file, written once."""
+    init_default_scope('hvg')
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp('eval_inputs')
+    paths = []
+    for name in ('demo_l1_clips', 'demo_l2_clips'):
+        cfg = Config.fromfile(str(REPO / 'configs' / 'hvg' / f'{name}.py'))
+        if cfg.model.type == 'UpsamplingLevelGAN':
+            cfg.model.lowres_source = 'data'
+        path = root / f'{name}.pth'
+        torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, path)
+        paths.append(str(path))
+    i3d = root / 'i3d_random.pth'
+    result = subprocess.run([sys.executable, 'tools/misc/prepare_i3d.py', '--random',
+                             '--out', str(i3d)], cwd=REPO, capture_output=True, text=True,
+                            env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert 'RANDOM' in result.stdout
+    return dict(checkpoints=paths, i3d=str(i3d))
+
+
+@pytest.fixture
+def env(tmp_path_factory):
+    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO))
+    env['HVG_CACHE_DIR'] = str(tmp_path_factory.getbasetemp() / 'hvg_cache')
+    env['PATH'] = os.pathsep.join([str(Path(sys.executable).parent), env.get('PATH', '')])
+    return env
+
+
+def run(args, env):
+    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    try:
+        output, _ = proc.communicate(timeout=TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        output, _ = proc.communicate()
+        pytest.fail(f'{" ".join(map(str, args))} did not finish:\n{output[-5000:]}')
+    return proc.returncode, output
+
+
+def tool_args(inputs, tmp_path, name):
+    return ['--checkpoints', *inputs['checkpoints'], '--i3d', inputs['i3d'],
+            '--metrics', 'is', 'fvd', 'fid', 'psd', '--num-samples', '7', '--num-real', '6',
+            '--batch-size', '3', '--is-splits', '2', '--i3d-size', '32', '--bn-passes', '1',
+            '--workers', '0', '--psd-frames', '1', '24', '--psd-sets', '2',
+            '--real-stats', str(tmp_path / f'real_{name}.npz'),
+            '--out', str(tmp_path / 'results' / f'{name}.json')]  # a folder to create
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(('127.0.0.1', 0))
+        return sock.getsockname()[1]
+
+
+def test_test_tool_one_process_and_two_gloo_ranks_agree(inputs, tmp_path, env):
+    code, output = run([sys.executable, 'tools/test.py', str(DEMO),
+                        *tool_args(inputs, tmp_path, 'single')], env)
+    assert code == 0, output[-5000:]
+    single = json.loads((tmp_path / 'results' / 'single.json').read_text())
+    values = single['metrics']
+    for key in ('fvd', 'fid', 'is', 'is_std', 'psd_log10_gap_frame1',
+                'psd_log10_gap_frame24'):
+        assert np.isfinite(values[key]), key
+    assert values['fvd'] > 0 and values['is'] >= 1
+    assert single['num_samples'] == 7 and single['num_real'] == 6
+    assert single['num_frames'] == 24 and single['resolution'] == 64
+    assert single['protocol']['fid_network'] == 'i3d-k400-pooled'
+    assert single['protocol']['resize'] == 'tf_legacy'
+    assert Path(single['psd_plot']).is_file()
+    assert 'real clips' in output and 'generated' in output  # progress bars
+
+    env = dict(env, MASTER_PORT=str(free_port()))
+    code, output = run(['bash', 'tools/dist_test.sh', str(DEMO), '2',
+                        *tool_args(inputs, tmp_path, 'dist')], env)
+    assert code == 0, output[-8000:]
+    dist = json.loads((tmp_path / 'results' / 'dist.json').read_text())
+    assert dist['world_size'] == 2
+    # the same seeded videos and clips, split across ranks: the same numbers
+    for key, value in values.items():
+        assert dist['metrics'][key] == pytest.approx(value, rel=1e-5, abs=1e-7), key
+    with np.load(tmp_path / 'real_single.npz') as a, np.load(tmp_path / 'real_dist.npz') as b:
+        # float32 I3D outputs differ in the last bits with the batch grouping
+        np.testing.assert_allclose(b['fvd.sum'], a['fvd.sum'], rtol=1e-5, atol=1e-4)
+        assert int(b['fvd.count']) == 6
+
+
+def load_test_tool():
+    spec = importlib.util.spec_from_file_location('hvg_test_tool', REPO / 'tools' / 'test.py')
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_test_tool_refuses_stale_real_stats_and_missing_weights(inputs, tmp_path,
+                                                                monkeypatch):
+    monkeypatch.setenv('HVG_CACHE_DIR', str(tmp_path / 'cache'))
+    monkeypatch.chdir(REPO)
+    torch.set_num_threads(1)
+    tool = load_test_tool()
+    args = tool_args(inputs, tmp_path, 'a')
+    np.savez(tmp_path / 'real_a.npz', key=np.array(json.dumps(dict(dataset='another'))))
+    with pytest.raises(SystemExit, match='holds real statistics of another setting'):
+        tool.main([str(DEMO), *args])
+    args[args.index('--i3d') + 1] = str(tmp_path / 'no_i3d.pth')
+    with pytest.raises(SystemExit, match='tools/misc/prepare_i3d.py --out .*no_i3d.pth'):
+        tool.main([str(DEMO), *args])
