@@ -26,7 +26,8 @@ from mmengine.registry import VISUALIZERS as MMENGINE_VISUALIZERS
 from mmengine.registry import Registry
 
 # --- training loop and hooks -------------------------------------------------
-LOOPS = Registry('loop', parent=MMENGINE_LOOPS, locations=['hvg.engine'])
+LOOPS = Registry(
+    'loop', parent=MMENGINE_LOOPS, locations=['hvg.engine', 'hvg.evaluation'])
 HOOKS = Registry('hook', parent=MMENGINE_HOOKS, locations=['hvg.engine'])
 
 # --- data --------------------------------------------------------------------

@@ -7,7 +7,6 @@ metrics have cached their real statistics) and ``num_samples`` generated
 clips, split across ranks, with fixed seeds so that successive validations
 compare the same noise.
 
-    custom_imports = dict(imports=['hvg.evaluation'], allow_failed_imports=False)
     val_cfg = dict(type='GenerationValLoop', num_samples=256)
 """
 import torch

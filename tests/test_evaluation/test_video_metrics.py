@@ -95,7 +95,6 @@ def val_config(i3d_file: str, work_dir: Path) -> Config:
         'default_hooks.samples.interval': 0,
     })
     cfg.work_dir = str(work_dir)
-    cfg.custom_imports = dict(imports=['hvg.evaluation'], allow_failed_imports=False)
     cfg.val_dataloader = dict(
         batch_size=4, num_workers=0,
         sampler=dict(type='DefaultSampler', shuffle=False),
