@@ -42,7 +42,8 @@ what the allocator keeps (``--no-exact-rss`` turns this off; it also makes
 steps slower, so take times from a run without it).
 
 Writes ``memory_scaling.csv`` (``model,frames,peak_mb,seconds_per_step`` then
-``baseline_mb,params_m,batch_size,width,device``) and, if matplotlib is
+``baseline_mb,params_m,clip_frames,clip_size,batch_size,width,device``: the
+training clip is F/128x128, F/2 / 64x64 and 12/128x128) and, if matplotlib is
 installed, ``memory_scaling.png``; prints a table and, per memory budget, the
 longest F each approach can train (``flat``; the hierarchy: level 1 at F/2
 frames and level 2 both within the budget), saying whether F was interpolated
@@ -70,7 +71,7 @@ DEFAULT_CONFIGS = dict(
     level1=osp.join(REPO, 'configs/hvg/l1_bdd_12f_64.py'),
     level2=osp.join(REPO, 'configs/hvg/l2_bdd_128.py'))
 COLUMNS = ('model', 'frames', 'peak_mb', 'seconds_per_step', 'baseline_mb', 'params_m',
-           'batch_size', 'width', 'device')
+           'clip_frames', 'clip_size', 'batch_size', 'width', 'device')
 LABELS = dict(flat='flat (F/128x128)', level1='HVG level 1 (F/2 / 64x64)',
               level2='HVG level 2 (6/64x64 -> 12/128x128)')
 
@@ -181,8 +182,8 @@ def measure(args) -> None:
         model=args.measure, frames=args.frames, peak_mb=round(peak, 1),
         seconds_per_step=round(seconds, 3), baseline_mb=round(baseline, 1),
         params_m=round(sum(p.numel() for p in level.parameters()) / 1e6, 3),
-        batch_size=args.batch_size, width=args.width, device=args.device,
-        clip=[gen.num_frames, gen.out_size])), flush=True)
+        clip_frames=gen.num_frames, clip_size=gen.out_size,
+        batch_size=args.batch_size, width=args.width, device=args.device)), flush=True)
 
 
 def run_point(args, model: str, frames: int, config_file: str) -> dict:
@@ -228,6 +229,8 @@ def longest_frames(points: Sequence[Tuple[int, float]], budget: float,
     slope = (m1 - m0) / (f1 - f0)
     if slope <= 0:
         return float('inf'), 'constant'
+    if budget == m1:
+        return float(f1), 'measured'
     f = f1 + (budget - m1) / slope
     return step * (f // step), 'extrapolated'
 
@@ -278,6 +281,23 @@ def write_csv(rows: List[dict], path: str) -> None:
                 writer.writerow(row)
 
 
+def read_csv(paths: Sequence[str]) -> List[dict]:
+    """Rows of earlier runs' CSVs (e.g. models measured in separate runs)."""
+    rows = []
+    for path in paths:
+        with open(path, newline='') as f:
+            for row in csv.DictReader(f):
+                row['frames'] = int(row['frames'])
+                row['clip_frames'] = int(row['clip_frames'])
+                row['clip_size'] = int(row['clip_size'])
+                row['batch_size'] = int(row['batch_size'])
+                for key in ('peak_mb', 'seconds_per_step', 'baseline_mb', 'params_m',
+                            'width'):
+                    row[key] = float(row[key])
+                rows.append(row)
+    return rows
+
+
 def write_plot(rows: List[dict], path: str, budgets: Sequence[float], title: str) -> bool:
     """Memory against F per model, like Figure 5. False if matplotlib is missing."""
     try:
@@ -314,7 +334,7 @@ def print_table(rows: List[dict]) -> None:
         if 'error' in r:
             print(f'{r["model"]:>7} {r["frames"]:>7}  failed: {r["error"]}')
             continue
-        clip = '{}/{}'.format(*r['clip'])
+        clip = f'{r["clip_frames"]}/{r["clip_size"]}'
         print(f'{r["model"]:>7} {r["frames"]:>7} {clip:>10} {r["peak_mb"]:>9.1f} '
               f'{r["baseline_mb"]:>12.1f} {r["seconds_per_step"]:>8.2f}')
 
@@ -341,6 +361,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='memory budgets (MiB) for the longest-F report '
                         '(default: level 2\'s peak and the flat model\'s largest)')
     parser.add_argument('--out-dir', default='work_dirs/memory_scaling')
+    parser.add_argument('--from-csv', nargs='+', metavar='CSV',
+                        help='measure nothing: merge these CSVs of earlier runs, '
+                        'then write the table, budgets, CSV and plot')
     parser.add_argument('--no-exact-rss', dest='exact_rss', action='store_false',
                         help='CPU: do not pin glibc\'s mmap threshold (see above)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -359,6 +382,17 @@ def main(argv=None) -> None:
         return measure(args)
 
     os.makedirs(args.out_dir, exist_ok=True)
+    if args.from_csv:
+        rows = sorted(read_csv(args.from_csv),
+                      key=lambda r: (MODELS_.index(r['model']), r['frames']))
+        report(args, rows)
+        return
+    rows = measure_all(args)
+    report(args, rows)
+
+
+def measure_all(args) -> List[dict]:
+    """Every (model, F) point, each in a fresh process, with a progress line."""
     todo = [(m, f) for m in args.models for f in args.frames]
     todo += [(m, f) for m in args.models if m != 'flat'
              for f in args.extra_frames if f not in args.frames]
@@ -371,10 +405,17 @@ def main(argv=None) -> None:
             start = time.perf_counter()
             row = run_point(args, model, frames, config_file)
             rows.append(row)
+            # written after every point: a long sweep stopped halfway keeps its rows
+            write_csv(rows, osp.join(args.out_dir, 'memory_scaling.csv'))
             status = row.get('error') or f'peak {row["peak_mb"]:.1f} MiB'
             print(f'[{i + 1}/{len(todo)}] {model:>6} F={frames:<4} '
                   f'clip {clip_frames(model, frames)} frames: {status} '
                   f'({time.perf_counter() - start:.0f} s)', flush=True)
+    return rows
+
+
+def report(args, rows: List[dict]) -> None:
+    """Table, level 2's flatness, budgets; the CSV and the plot."""
     print_table(rows)
 
     good = [r for r in rows if 'error' not in r]
@@ -396,9 +437,15 @@ def main(argv=None) -> None:
     csv_path = osp.join(args.out_dir, 'memory_scaling.csv')
     write_csv(rows, csv_path)
     print(f'\nwrote {csv_path}')
-    device = (torch.cuda.get_device_name() if args.device.startswith('cuda')
-              else f'CPU, {os.cpu_count()} cores')
-    title = f'{device}, batch {args.batch_size}, width x{args.width:g}'
+    if good:  # describe the rows as measured (they may come from --from-csv)
+        device, batch, width = (good[0][k] for k in ('device', 'batch_size', 'width'))
+    else:
+        device, batch, width = args.device, args.batch_size, args.width
+    if device.startswith('cuda') and torch.cuda.is_available():
+        device = torch.cuda.get_device_name()
+    elif device == 'cpu':
+        device = f'CPU, {os.cpu_count()} cores'
+    title = f'{device}, batch {batch}, width x{width:g}'
     png_path = osp.join(args.out_dir, 'memory_scaling.png')
     if write_plot(good, png_path, budgets, title):
         print(f'wrote {png_path}')
