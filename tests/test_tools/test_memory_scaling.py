@@ -81,6 +81,7 @@ def test_longest_frames_interpolates_and_extrapolates():
     assert ms.longest_frames(points, 300.0) == (36, 'interpolated')
     assert ms.longest_frames(points, 600.0) == (72, 'extrapolated')
     assert ms.longest_frames(points, 50.0) == (None, 'none')
+    assert ms.longest_frames(points, 200.0) == (24, 'measured')
     # level 1 makes F/2 frames: F is rounded down to an even number
     assert ms.longest_frames(points, 310.0, step=2) == (36, 'interpolated')
     f, how = ms.longest_frames([(12, 100.0), (96, 99.0)], 150.0)

@@ -221,6 +221,8 @@ def longest_frames(points: Sequence[Tuple[int, float]], budget: float,
         return None, 'none'
     for (f0, m0), (f1, m1) in zip(points, points[1:]):
         if m1 > budget:  # the crossing is in this interval
+            if m0 == budget:
+                return float(f0), 'measured'
             f = f0 + (budget - m0) * (f1 - f0) / (m1 - m0)
             return step * (f // step), 'interpolated'
     if len(points) < 2:
@@ -317,7 +319,9 @@ def write_plot(rows: List[dict], path: str, budgets: Sequence[float], title: str
     for budget in budgets:
         ax.axhline(budget, color='grey', linestyle=':', linewidth=1)
     ax.set_xlabel('output frames F (128x128)')
-    ax.set_ylabel('peak training memory (MiB)')
+    cpu = any(r['device'] == 'cpu' for r in rows)
+    ax.set_ylabel('peak training memory (MiB)' + (', above baseline' if cpu else ''))
+    ax.set_ylim(bottom=0)
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8)
