@@ -33,9 +33,9 @@ zero gradients, which leaves the weights unchanged), so the baseline holds what
 depends on the parameter count only. Peak memory (``peak_mb``, MiB): on CUDA,
 ``torch.cuda.max_memory_allocated`` (everything, weights included, as the
 paper's figure); on the CPU, the process's peak resident set size
-(``ru_maxrss``) minus that baseline (``baseline_mb``: weights, gradients, Adam
-moments, torch's own libraries, the Python heap), i.e. the activations and
-workspace that grow with F. On the CPU each child runs with glibc's
+(``VmHWM``, else ``ru_maxrss``) minus that baseline (``baseline_mb``:
+weights, gradients, Adam moments, torch's own libraries, the Python heap), i.e.
+the activations and workspace that grow with F. On the CPU each child runs with glibc's
 ``MALLOC_MMAP_THRESHOLD_`` pinned to 64 KiB, so every large buffer is its own
 mapping and is returned when freed; RSS then follows the tensors instead of
 what the allocator keeps (``--no-exact-rss`` turns this off; it also makes
@@ -77,6 +77,19 @@ LABELS = dict(flat='flat (F/128x128)', level1='HVG level 1 (F/2 / 64x64)',
 
 
 def rss_mib() -> float:
+    """This process's peak resident set size, MiB.
+
+    Linux's ``VmHWM`` belongs to the process's own address space, which exec
+    replaces; ``ru_maxrss`` would also carry the peak of the parent that forked
+    it (e.g. a big pytest process), hiding a child's smaller peak.
+    """
+    try:
+        with open('/proc/self/status') as f:
+            for line in f:
+                if line.startswith('VmHWM:'):
+                    return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
