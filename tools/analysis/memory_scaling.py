@@ -334,10 +334,11 @@ def write_plot(rows: List[dict], path: str, budgets: Sequence[float], title: str
     ax.set_xlabel('output frames F (128x128)')
     cpu = any(r['device'] == 'cpu' for r in rows)
     ax.set_ylabel('peak training memory (MiB)' + (', above baseline' if cpu else ''))
-    ax.set_ylim(bottom=0)
+    top = max([r['peak_mb'] for r in rows] + list(budgets), default=1.0)
+    ax.set_ylim(0, 1.35 * top)  # from zero, with room for the legend
     ax.set_title(title, fontsize=9)
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc='upper left')
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
