@@ -7,8 +7,6 @@ pipeline is the real one: sampling, real clips, statistics, JSON, PSD plot.
 import importlib.util
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -18,6 +16,7 @@ import pytest
 import torch
 from mmengine.config import Config
 from mmengine.registry import init_default_scope
+from subprocess_utils import free_port, run_tool, tool_env
 
 import hvg.engine  # noqa: F401
 from hvg.registry import MODELS
@@ -52,22 +51,13 @@ def inputs(tmp_path_factory):
 
 @pytest.fixture
 def env(tmp_path_factory):
-    env = dict(os.environ, OMP_NUM_THREADS='1', PYTHONPATH=str(REPO))
-    env['HVG_CACHE_DIR'] = str(tmp_path_factory.getbasetemp() / 'hvg_cache')
-    env['PATH'] = os.pathsep.join([str(Path(sys.executable).parent), env.get('PATH', '')])
-    return env
+    return dict(tool_env(tmp_path_factory.getbasetemp() / 'hvg_cache'),
+                PYTHONPATH=str(REPO))
 
 
 def run(args, env):
-    proc = subprocess.Popen(args, cwd=REPO, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True, start_new_session=True)
-    try:
-        output, _ = proc.communicate(timeout=TIMEOUT_S)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, signal.SIGKILL)
-        output, _ = proc.communicate()
-        pytest.fail(f'{" ".join(map(str, args))} did not finish:\n{output[-5000:]}')
-    return proc.returncode, output
+    result = run_tool([str(a) for a in args], env, timeout=TIMEOUT_S)
+    return result.returncode, result.stdout
 
 
 def tool_args(inputs, tmp_path, name):
@@ -77,12 +67,6 @@ def tool_args(inputs, tmp_path, name):
             '--workers', '0', '--psd-frames', '1', '24', '--psd-sets', '2',
             '--real-stats', str(tmp_path / f'real_{name}.npz'),
             '--out', str(tmp_path / 'results' / f'{name}.json')]  # a folder to create
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(('127.0.0.1', 0))
-        return sock.getsockname()[1]
 
 
 def test_test_tool_one_process_and_two_gloo_ranks_agree(inputs, tmp_path, env):
