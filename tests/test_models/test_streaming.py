@@ -478,3 +478,17 @@ def test_a_failed_recomputation_leaves_the_previous_length():
     assert same_statistics(statistics(generator), before)
     assert LONG_FRAMES not in frame_stats_cache(generator)
     assert all(n.momentum == 0.1 for n in frame_batch_norms(generator))
+
+
+def test_statistics_passes_are_local_and_keep_the_sync_switch():
+    """Dummy passes are a seeded per-process estimate: synchronised BatchNorm is
+    off during them (each rank computes the same statistics alone) and back on
+    after."""
+    from hvg.models.layers import convert_sync_frame_bn
+    generator = convert_sync_frame_bn(demo_l2_generator())
+    seen = []
+    for norm in frame_batch_norms(generator):
+        norm.register_forward_pre_hook(lambda m, args: seen.append(m.sync))
+    unroll_generator(generator, 16, inputs_for(generator, 16), 1, seed=0)
+    assert seen and not any(seen)
+    assert all(n.sync for n in frame_batch_norms(generator))

@@ -123,9 +123,14 @@ def unroll_generator(generator: nn.Module, num_frames: int,
     previous = generator.num_frames
     _set_length(generator, num_frames)
     momenta = [norm.momentum for norm in norms]
+    # the passes are a local, seeded estimate: every rank computes the same
+    # statistics itself, without synchronised BatchNorm (which would pool the
+    # ranks' identical batches and change the unbiased variance)
+    syncs = [norm.sync for norm in norms]
     try:
         for norm in norms:
             norm.training = True  # not norm.train(): its spectral-norm gain/offset stay in eval
+            norm.sync = False
         with torch.random.fork_rng(enabled=seed is not None):
             if seed is not None:
                 torch.manual_seed(seed)
@@ -142,8 +147,9 @@ def unroll_generator(generator: nn.Module, num_frames: int,
         _set_length(generator, previous, cache[previous])
         raise
     finally:
-        for norm, momentum in zip(norms, momenta):
+        for norm, momentum, sync in zip(norms, momenta, syncs):
             norm.momentum = momentum
+            norm.sync = sync
         generator.eval()
     cache[num_frames] = _snapshot(generator)
     return True
