@@ -1,5 +1,6 @@
 """Shared fixtures: small synthetic videos written once per test session."""
 from pathlib import Path
+from typing import List
 
 import pytest
 from video_fixtures import write_corrupt_video, write_synthetic_video
@@ -31,3 +32,28 @@ def synthetic_video_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (root / 'ann_with_corrupt.txt').write_text('\n'.join(lines) +
                                                '\ncorrupt.mp4 0\n')
     return root
+
+
+@pytest.fixture(scope='session')
+def demo_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> List[str]:
+    """Levels 1 and 2 of the demo hierarchy (``hvg2_demo_clips``), untrained, as
+    checkpoint files: what sampling and evaluation tests load."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    import hvg.models  # noqa: F401 (registers)
+    from hvg.registry import MODELS
+    init_default_scope('hvg')
+    torch.manual_seed(0)
+    root = tmp_path_factory.mktemp('demo_ckpts')
+    configs = Path(__file__).resolve().parents[1] / 'configs' / 'hvg'
+    paths = []
+    for name in ('demo_l1_clips', 'demo_l2_clips'):
+        cfg = Config.fromfile(str(configs / f'{name}.py'))
+        if cfg.model.type == 'UpsamplingLevelGAN':
+            cfg.model.lowres_source = 'data'
+        path = root / f'{name}.pth'
+        torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, path)
+        paths.append(str(path))
+    return paths

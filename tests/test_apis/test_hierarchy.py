@@ -9,34 +9,14 @@ import numpy as np
 import pytest
 import torch
 from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from PIL import Image
 
 import hvg.engine  # noqa: F401
 from hvg.apis import Hierarchy
 from hvg.models.generators import temporal_halo
-from hvg.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / 'configs' / 'hvg' / 'hvg2_demo_clips.py'
-
-
-@pytest.fixture(scope='module')
-def demo_checkpoints(tmp_path_factory):
-    """Level 1 and 2 of the demo hierarchy, untrained, as checkpoint files."""
-    init_default_scope('hvg')
-    torch.manual_seed(0)
-    root = tmp_path_factory.mktemp('demo_ckpts')
-    paths = []
-    for name in ('demo_l1_clips', 'demo_l2_clips'):
-        cfg = Config.fromfile(str(REPO / 'configs' / 'hvg' / f'{name}.py'))
-        if cfg.model.type == 'UpsamplingLevelGAN':
-            cfg.model.lowres_source = 'data'
-        model = MODELS.build(cfg.model)
-        path = root / f'{name}.pth'
-        torch.save({'state_dict': model.state_dict()}, path)
-        paths.append(str(path))
-    return paths
 
 
 @pytest.fixture

@@ -14,12 +14,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from mmengine.config import Config
-from mmengine.registry import init_default_scope
 from subprocess_utils import free_port, run_tool, tool_env
 
 import hvg.engine  # noqa: F401
-from hvg.registry import MODELS
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / 'configs' / 'hvg' / 'hvg2_demo_clips.py'
@@ -27,26 +24,16 @@ TIMEOUT_S = 300
 
 
 @pytest.fixture(scope='module')
-def inputs(tmp_path_factory):
+def inputs(tmp_path_factory, demo_checkpoints):
     """Demo checkpoints (untrained) and a random I3D file, written once."""
-    init_default_scope('hvg')
-    torch.manual_seed(0)
     root = tmp_path_factory.mktemp('eval_inputs')
-    paths = []
-    for name in ('demo_l1_clips', 'demo_l2_clips'):
-        cfg = Config.fromfile(str(REPO / 'configs' / 'hvg' / f'{name}.py'))
-        if cfg.model.type == 'UpsamplingLevelGAN':
-            cfg.model.lowres_source = 'data'
-        path = root / f'{name}.pth'
-        torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, path)
-        paths.append(str(path))
     i3d = root / 'i3d_random.pth'
     result = subprocess.run([sys.executable, 'tools/misc/prepare_i3d.py', '--random',
                              '--out', str(i3d)], cwd=REPO, capture_output=True, text=True,
                             env=dict(os.environ, PYTHONPATH=str(REPO)), timeout=120)
     assert result.returncode == 0, result.stderr
     assert 'RANDOM' in result.stdout
-    return dict(checkpoints=paths, i3d=str(i3d))
+    return dict(checkpoints=demo_checkpoints, i3d=str(i3d))
 
 
 @pytest.fixture
