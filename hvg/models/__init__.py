@@ -1,5 +1,6 @@
 """Models: layers, generators, discriminators, losses and per-level GANs."""
-from . import discriminators, gans, generators, layers, losses  # noqa: F401 (registers)
+from . import augment, discriminators, gans, generators, layers, losses  # noqa: F401 (registers)
+from .augment import DiffAugment
 from .data_preprocessor import VideoDataPreprocessor
 from .discriminators import (DiscriminatorGroup, MatchingDiscriminator,
                              SpatialDiscriminator, TemporalDiscriminator)
@@ -8,7 +9,7 @@ from .generators import Level1Generator, UpsamplingGenerator
 from .losses import GeometricHingeLoss
 
 __all__ = [
-    'VideoDataPreprocessor', 'DiscriminatorGroup', 'MatchingDiscriminator',
+    'DiffAugment', 'VideoDataPreprocessor', 'DiscriminatorGroup', 'MatchingDiscriminator',
     'SpatialDiscriminator', 'TemporalDiscriminator', 'BaseLevelGAN', 'Level1GAN',
     'UpsamplingLevelGAN',
     'Level1Generator', 'UpsamplingGenerator', 'GeometricHingeLoss'

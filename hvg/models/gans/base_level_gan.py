@@ -66,6 +66,9 @@ class BaseLevelGAN(BaseModel):
         sync_bn: global-synchronous per-frame BatchNorm in the generator
             (section 5.1): training statistics over the global batch of all
             ranks (``FrameBatchNorm.sync``). A no-op in a single process.
+        augment: config of a differentiable augmentation applied to every
+            discriminator input, real and fake (e.g. ``DiffAugment``); None
+            (the paper) for none.
 
     Data parallelism: per-sample randomness (noise, the spatial
     discriminator's frames, training windows) is drawn for the global batch
@@ -77,7 +80,8 @@ class BaseLevelGAN(BaseModel):
                  loss: dict = dict(type='GeometricHingeLoss'),
                  discriminator_steps: int = 2,
                  data_preprocessor: dict = dict(type='VideoDataPreprocessor'),
-                 sync_bn: bool = False, init_cfg: Optional[dict] = None):
+                 sync_bn: bool = False, augment: Optional[dict] = None,
+                 init_cfg: Optional[dict] = None):
         if isinstance(data_preprocessor, dict):
             # built here from our registry: BaseModel would use mmengine's root
             # registry, which only finds it under default_scope='hvg'
@@ -88,6 +92,7 @@ class BaseLevelGAN(BaseModel):
         self.generator = convert_sync_frame_bn(MODELS.build(generator), sync_bn)
         self.discriminator = MODELS.build(discriminator)
         self.loss = MODELS.build(loss)
+        self.augment = MODELS.build(augment) if augment is not None else None
         self.discriminator_steps = discriminator_steps
         self.nonfinite_events: List[str] = []
         self._local_iter = 0
@@ -140,6 +145,12 @@ class BaseLevelGAN(BaseModel):
     def unpack(self, data: dict) -> dict:
         """Preprocessed data -> the batch dict the methods above consume."""
         raise NotImplementedError
+
+    def augmented(self, video: Tensor, lowres: Optional[Tensor] = None):
+        """``(video, lowres)`` as the discriminators see them (``augment``)."""
+        if self.augment is None:
+            return video, lowres
+        return self.augment(video, lowres)
 
     @property
     def conditional(self) -> bool:

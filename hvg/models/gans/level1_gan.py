@@ -31,7 +31,8 @@ class Level1GAN(BaseLevelGAN):
         return dict(video=self.generator(noise, batch['labels']))
 
     def discriminate(self, sample: dict, batch: dict) -> Tensor:
-        return self.discriminator(sample['video'], batch['labels'])
+        video, _ = self.augmented(sample['video'])
+        return self.discriminator(video, batch['labels'])
 
     @torch.no_grad()
     def sample(self, num_samples: int, labels: Optional[Tensor] = None,

@@ -174,7 +174,8 @@ class UpsamplingLevelGAN(BaseLevelGAN):
         return dict(video=self.generator(noise, lowres, batch['labels']), lowres=lowres)
 
     def discriminate(self, sample: dict, batch: dict) -> Tensor:
-        return self.discriminator(sample['video'], batch['labels'], lowres=sample['lowres'])
+        video, lowres = self.augmented(sample['video'], sample['lowres'])
+        return self.discriminator(video, batch['labels'], lowres=lowres)
 
     # --- inference -----------------------------------------------------------------------
     @torch.no_grad()

@@ -32,15 +32,24 @@ class LatentStem(nn.Module):
         num_classes: number of classes; 0 for an unconditional model.
         class_embed_dim: size of the class embedding.
         out_channels: channels of the 4x4 map.
+        use_spectral_norm: spectral norm on the layers (appendix A).
+        embed_spectral_norm: spectral norm on the class embedding; None follows
+            ``use_spectral_norm``. BigGAN leaves its class embedding plain:
+            normalised, the embedding of every class has a norm <= 1, next to
+            a noise vector of norm ~sqrt(noise_dim), which weakens the class
+            conditioning. The paper does not say; the paper configs keep it.
     """
 
     def __init__(self, noise_dim: int, num_classes: int, class_embed_dim: int,
-                 out_channels: int, use_spectral_norm: bool = True):
+                 out_channels: int, use_spectral_norm: bool = True,
+                 embed_spectral_norm: Optional[bool] = None):
         super().__init__()
+        if embed_spectral_norm is None:
+            embed_spectral_norm = use_spectral_norm
         self.noise_dim = noise_dim
         self.num_classes = num_classes
         self.out_channels = out_channels
-        self.embed = (embedding(num_classes, class_embed_dim, use_spectral_norm)
+        self.embed = (embedding(num_classes, class_embed_dim, embed_spectral_norm)
                       if num_classes > 0 else None)
         self.cond_dim = noise_dim + (class_embed_dim if num_classes > 0 else 0)
         self.project = linear(self.cond_dim, out_channels * 16,

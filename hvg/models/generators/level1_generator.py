@@ -28,6 +28,9 @@ class Level1Generator(nn.Module):
         noise_dim: size of z (paper: 128).
         num_classes: 0 for unconditional (BDD100K), 600 for Kinetics-600.
         class_embed_dim: size of the class embedding (paper: 128).
+        use_spectral_norm: spectral norm on every layer (appendix A).
+        embed_spectral_norm: on the class embedding; None follows
+            ``use_spectral_norm`` (see ``LatentStem``).
 
     Shapes: ``forward(noise (B, noise_dim), labels (B,) or None)`` returns
     ``(B, 3, T, out_size, out_size)`` in [-1, 1].
@@ -36,7 +39,8 @@ class Level1Generator(nn.Module):
     def __init__(self, num_frames: int, out_size: int = 32, base_channels: int = 96,
                  channel_mults: Sequence[int] = (8, 8, 4, 2), noise_dim: int = 128,
                  num_classes: int = 0, class_embed_dim: int = 128,
-                 out_channels: int = 3, use_spectral_norm: bool = True):
+                 out_channels: int = 3, use_spectral_norm: bool = True,
+                 embed_spectral_norm: Optional[bool] = None):
         super().__init__()
         check_out_size(out_size, channel_mults)
         self.num_frames = num_frames
@@ -44,7 +48,7 @@ class Level1Generator(nn.Module):
         self.num_classes = num_classes
         channels = [base_channels * m for m in channel_mults]
         self.stem = LatentStem(noise_dim, num_classes, class_embed_dim, channels[0],
-                               use_spectral_norm)
+                               use_spectral_norm, embed_spectral_norm)
         cond_dim = self.stem.cond_dim
         self.grus = nn.ModuleList()
         self.blocks = nn.ModuleList()

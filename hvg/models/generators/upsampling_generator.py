@@ -81,6 +81,9 @@ class UpsamplingGenerator(nn.Module):
         class_embed_dim: size of the class embedding.
         in_channels: channels of the low-res video.
         out_channels: channels of the output video.
+        use_spectral_norm: spectral norm on every layer (appendix A).
+        embed_spectral_norm: on the class embedding; None follows
+            ``use_spectral_norm`` (see ``LatentStem``).
 
     Shapes: ``forward(noise (B, noise_dim), lowres (B, in_channels, T_in, in_size,
     in_size) in [-1, 1], labels (B,) or None)`` returns ``(B, out_channels,
@@ -101,7 +104,8 @@ class UpsamplingGenerator(nn.Module):
                  channel_mults: Sequence[int] = (8, 8, 8, 4, 2, 1),
                  noise_dim: int = 128, num_classes: int = 0,
                  class_embed_dim: int = 128, in_channels: int = 3,
-                 out_channels: int = 3, use_spectral_norm: bool = True):
+                 out_channels: int = 3, use_spectral_norm: bool = True,
+                 embed_spectral_norm: Optional[bool] = None):
         super().__init__()
         check_out_size(out_size, channel_mults)
         if not 4 <= in_size <= out_size:
@@ -121,7 +125,7 @@ class UpsamplingGenerator(nn.Module):
         self.in_channels = in_channels
         channels = [base_channels * m for m in channel_mults]
         self.stem = LatentStem(noise_dim, num_classes, class_embed_dim, channels[0],
-                               use_spectral_norm)
+                               use_spectral_norm, embed_spectral_norm)
         cond_dim = self.stem.cond_dim
 
         def slot(block: nn.Module, ch: int, resolution: int) -> ConditionedBlock:
