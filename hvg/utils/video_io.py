@@ -8,12 +8,12 @@ batch into one grid video, and writes it with the ffmpeg binary that ships in
 import math
 import os
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional, Sequence, Union
 
 import imageio_ffmpeg
 import numpy as np
 import torch
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from torch import Tensor
 
 PathLike = Union[str, os.PathLike]
@@ -82,6 +82,56 @@ def make_video_grid(videos: Tensor,
         left = padding + col * (width + padding)
         grid[:, top:top + height, left:left + width] = frames[index]
     return grid
+
+
+def label_grid(grid: np.ndarray, nrow: int, nrows: int,
+               column_titles: Sequence[Sequence[str]] = (),
+               row_titles: Sequence[str] = (), padding: int = 2,
+               font_size: int = 11) -> np.ndarray:
+    """Add titles above the columns and left of the rows of a ``make_video_grid``.
+
+    A grid without words makes a reader guess which tile is which level or
+    class. ``column_titles[c]`` holds the titles of tile column ``c``; several
+    titles share the tile's width equally (a side-by-side tile of levels gets
+    one title per level). The same list is reused for every column when only
+    one is given.
+
+    Args:
+        grid: ``(T, H, W, 3)`` uint8, from ``make_video_grid(..., padding)``.
+        nrow, nrows: tiles per row and rows of tiles in ``grid``.
+        column_titles: titles per tile column (or one list for all).
+        row_titles: one title per row of tiles.
+        padding: the grid's padding.
+        font_size: text height in pixels (Pillow's bundled font).
+
+    Returns:
+        ``(T, H + header, W + margin, 3)`` uint8: black bands with white text.
+    """
+    font = ImageFont.load_default(size=font_size)
+    frames, height, width = grid.shape[:3]
+    tile_w = (width - padding) // nrow - padding
+    tile_h = (height - padding) // nrows - padding
+    header = font_size + 6 if column_titles else 0
+    margin = (max(int(font.getlength(t)) for t in row_titles) + 8) if row_titles else 0
+    band = Image.new('RGB', (width + margin, height + header))
+    draw = ImageDraw.Draw(band)
+    if column_titles:
+        columns = (list(column_titles) * nrow if len(column_titles) == 1
+                   else list(column_titles))
+        for col, titles in enumerate(columns[:nrow]):
+            left = margin + padding + col * (tile_w + padding)
+            part = tile_w / max(len(titles), 1)
+            for k, title in enumerate(titles):
+                centre = left + part * (k + 0.5)
+                draw.text((centre, header / 2), title, fill='white', font=font,
+                          anchor='mm')
+    for row, title in enumerate(row_titles[:nrows]):
+        centre = header + padding + row * (tile_h + padding) + tile_h / 2
+        draw.text((margin - 4, centre), title, fill='white', font=font, anchor='rm')
+    canvas = np.asarray(band).copy()
+    out = np.repeat(canvas[None], frames, axis=0)
+    out[:, header:, margin:] = grid
+    return out
 
 
 def _check_frames(frames: np.ndarray) -> None:
