@@ -1,5 +1,5 @@
 """A trained hierarchy: load its levels, sample every level's output."""
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -176,7 +176,8 @@ class Hierarchy:
     def sample(self, num_samples: int, labels: Optional[Tensor] = None,
                noise_std: float = 1.0, seed: int = 0, num_frames: Optional[int] = None,
                window: bool = False, chunk_frames: Optional[int] = None,
-               return_inputs: bool = False):
+               return_inputs: bool = False
+               ) -> Union[List[Tensor], Tuple[List[Tensor], List[Optional[Tensor]]]]:
         """Every level's output, level 1 first: ``[(N, 3, T_l, H_l, W_l), ...]``.
 
         Args:
