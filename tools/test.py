@@ -5,6 +5,13 @@
         --i3d work_dirs/i3d/i3d_k400.pth [--fid-i3d i3d_k600.pth] \
         --data-root data/kinetics600 --out metrics.json
 
+``--metrics grounding`` scores each upsampling level against its own input
+(``level2/grounding_corr_mean``..., real pairs of the level's dataset the
+ceiling, mismatched pairs the floor), ``class_consistency`` each
+class-conditional level (``level1/class_consistency``, beside the real
+held-out accuracy), and ``fvd`` adds ``level{l}/fvd`` for every level against
+real clips at that level's resolution and frame rate (docs/metrics.md).
+
 The paper's protocols: 48 frames unrolled (``--num-frames 48``, the default
 length of the 2-level Kinetics model) and 12 frames from one random 6-frame
 window (``--window``). Generated videos are quantised to uint8 and go through
@@ -29,21 +36,25 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dist import barrier, get_dist_info
-from torch.utils.data import DataLoader, Dataset
 from tqdm import tqdm
 
 from hvg.apis import Hierarchy
 from hvg.datasets.sample_clips import default_cache_dir
 from hvg.evaluation import I3DExtractor, VideoSetStats, compute_video_metrics, plot_psd
+from hvg.evaluation.level_scores import (LevelScores, levels_with_classes,
+                                         real_class_consistency, real_grounding)
+from hvg.evaluation.real_clips import eval_dataset_cfg, frame_interval_of, real_batches
 from hvg.evaluation.video_stats import METRICS
-from hvg.registry import DATASETS
+
+LEVEL_METRICS = ('grounding', 'class_consistency')
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Evaluate an HVG hierarchy')
     parser.add_argument('config', help='hierarchy config (configs/hvg/hvg*.py)')
     parser.add_argument('--checkpoints', nargs='+', help='one per level, level 1 first')
-    parser.add_argument('--metrics', nargs='+', default=['is', 'fvd'], choices=METRICS)
+    parser.add_argument('--metrics', nargs='+', default=['is', 'fvd'],
+                        choices=METRICS + LEVEL_METRICS)
     parser.add_argument('--num-samples', type=int, default=2048,
                         help='generated videos (paper: 10k-50k)')
     parser.add_argument('--num-real', type=int, help='real clips (default: --num-samples)')
@@ -61,6 +72,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--classes', type=int, nargs='+',
                         help='per-class IS / FID (appendix E): generate these classes '
                         '(cycled) and score each one')
+    parser.add_argument('--heldout-every', type=int, default=4,
+                        help='class consistency: every n-th real clip is held out')
     parser.add_argument('--psd-frames', type=int, nargs='+',
                         help='1-based frames for the PSD (default: first, middle, last)')
     parser.add_argument('--psd-sets', type=int, default=3)
@@ -102,77 +115,23 @@ def init_distributed(args: argparse.Namespace) -> None:
 
 
 # --- real clips ------------------------------------------------------------------
-def frame_interval_of(level_config: str) -> int:
-    """The final level's temporal subsampling (its ``SampleFrames``)."""
-    cfg = Config.fromfile(level_config)
-    for step in cfg.train_dataloader.dataset.get('pipeline', []):
-        if step.get('type') == 'SampleFrames':
-            return int(step.get('frame_interval', 1))
-    return 1
-
-
-def real_dataset_cfg(args, level_config: str, num_frames: int, size: int) -> dict:
-    """The final level's dataset with an evaluation pipeline.
-
-    The clip is the generated length at the level's frame interval, resized
-    (short side) and centre-cropped to the generated resolution; no flips.
-    The start of each clip is random but seeded (``SeededClips``).
-    """
-    cfg = Config.fromfile(level_config)
-    dataset = cfg.train_dataloader.dataset.to_dict()
-    if args.data_root:
-        dataset['data_root'] = args.data_root
-    if args.ann_file:
-        dataset['ann_file'] = args.ann_file
-    dataset['pipeline'] = [
-        dict(type='DecordInit'),
-        dict(type='SampleFrames', clip_len=num_frames,
-             frame_interval=frame_interval_of(level_config), random_offset=True),
-        dict(type='DecordDecode'),
-        dict(type='Resize', short_side=size),
-        dict(type='CenterCrop', size=size),
-        dict(type='PackVideoInputs', meta_keys=('label', )),
-    ]
-    return dataset
-
-
-class SeededClips(Dataset):
-    """Item ``i`` of the real set: a fixed clip whatever the rank or worker."""
-
-    def __init__(self, dataset, indices, seed: int, classes=None):
-        self.dataset, self.indices, self.seed = dataset, list(indices), seed
-        order = np.random.RandomState(seed).permutation(len(dataset))
-        if classes:
-            wanted = set(classes)
-            order = [i for i in order if dataset.get_data_info(i)['label'] in wanted]
-            if not order:
-                raise ValueError(f'no real clip has a label in {sorted(wanted)}')
-        self.order = order
-
-    def __len__(self) -> int:
-        return len(self.indices)
-
-    def __getitem__(self, k: int) -> dict:
-        i = self.indices[k]
-        np.random.seed((self.seed * 1000003 + i) % 2**32)  # the clip's start
-        item = self.dataset[int(self.order[i % len(self.order)])]
-        return dict(index=i, video=item['inputs'],
-                    label=int(item['data_samples'].get('label', -1)))
-
-
-def real_stats(args, extractor, set_kwargs, level_config, num_frames, size) -> VideoSetStats:
-    """Real statistics: from the cache when its key matches, else computed."""
+def real_stats(args, extractor, set_kwargs, level_config, num_frames, size,
+               path=None) -> VideoSetStats:
+    """Real statistics of a level: from the cache when its key matches, else computed."""
     rank, world = get_dist_info()
-    dataset_cfg = real_dataset_cfg(args, level_config, num_frames, size)
+    dataset_cfg = eval_dataset_cfg(level_config, num_frames, size, args.data_root,
+                                   args.ann_file)
     num_real = args.num_real or args.num_samples
+    metrics = set_kwargs['metrics']
     key = dict(dataset={k: dataset_cfg.get(k) for k in
                         ('type', 'data_root', 'ann_file', 'clips', 'short_side')},
                num_frames=num_frames, frame_interval=frame_interval_of(level_config),
                size=size, num_real=num_real, seed=args.seed, classes=args.classes,
-               psd=[set_kwargs['psd_frames'], args.psd_sets] if 'psd' in args.metrics
+               psd=[set_kwargs['psd_frames'], args.psd_sets] if 'psd' in metrics
                else None, network=extractor.describe())
     digest = hashlib.sha1(json.dumps(key, sort_keys=True).encode()).hexdigest()[:16]
-    path = args.real_stats or str(default_cache_dir() / 'eval_stats' / f'real_{digest}.npz')
+    path = path or args.real_stats or str(default_cache_dir() / 'eval_stats' /
+                                          f'real_{digest}.npz')
     stats = VideoSetStats(**set_kwargs)
     if osp.isfile(path):
         if stats.load(path, key):
@@ -183,11 +142,11 @@ def real_stats(args, extractor, set_kwargs, level_config, num_frames, size) -> V
             raise SystemExit(f'{path} holds real statistics of another setting (dataset, '
                              'length, resolution, network or count); delete it or '
                              'name another --real-stats file')
-    dataset = DATASETS.build(dataset_cfg)
-    clips = SeededClips(dataset, range(rank, num_real, world), args.seed, args.classes)
-    loader = DataLoader(clips, batch_size=args.batch_size, num_workers=args.workers)
-    with tqdm(total=len(clips), desc='real clips', unit='video', disable=rank != 0) as bar:
-        for batch in loader:
+    batches = real_batches(dataset_cfg, num_real, args.seed, args.batch_size, args.workers,
+                           args.classes)
+    with tqdm(total=len(range(rank, num_real, world)), desc='real clips', unit='video',
+              disable=rank != 0) as bar:
+        for batch in batches:
             stats.update(extractor(batch['video']), batch['video'],
                          batch['index'].tolist(), batch['label'].tolist())
             bar.update(len(batch['index']))
@@ -199,7 +158,42 @@ def real_stats(args, extractor, set_kwargs, level_config, num_frames, size) -> V
 
 
 # --- generated clips --------------------------------------------------------------
-def fake_stats(args, hierarchy, extractor, set_kwargs) -> VideoSetStats:
+def level_scores(args, hierarchy, extractor, level_configs, outputs):
+    """Per-level scores: the real side now, the generated side in ``fake_stats``.
+
+    ``outputs``: every level's output of the prepared sample (their shapes).
+    """
+    num = len(hierarchy.levels)
+    num_real = args.num_real or args.num_samples
+    fvd_levels = range(num - 1) if 'fvd' in args.metrics else ()
+    grounding_levels = range(1, num) if 'grounding' in args.metrics else ()
+    cc_levels = levels_with_classes(hierarchy.levels) if 'class_consistency' in \
+        args.metrics else ()
+    real_fvd, real_pairs, consistency = {}, {}, {}
+    for i in fvd_levels:
+        path = args.real_stats and f'{osp.splitext(args.real_stats)[0]}_level{i + 1}.npz'
+        real_fvd[i] = real_stats(args, extractor, dict(metrics=('fvd', ),
+                                                       logit_dim=extractor.num_classes),
+                                 level_configs[i], outputs[i].shape[2],
+                                 outputs[i].shape[-1], path)
+    for i in grounding_levels:
+        factor = hierarchy.levels[i].generator.temporal_factor
+        cfg = eval_dataset_cfg(level_configs[i], outputs[i].shape[2], outputs[i].shape[-1],
+                               args.data_root, args.ann_file,
+                               lowres=(factor, outputs[i - 1].shape[-1]))
+        real_pairs[i] = real_grounding(cfg, num_real, args.seed, args.batch_size,
+                                       args.workers)
+    for i in cc_levels:
+        cfg = eval_dataset_cfg(level_configs[i], outputs[i].shape[2], outputs[i].shape[-1],
+                               args.data_root, args.ann_file)
+        consistency[i] = real_class_consistency(
+            extractor, cfg, num_real, args.seed, args.batch_size, args.workers,
+            args.heldout_every, args.classes or list(range(hierarchy.num_classes)))
+    levels = LevelScores(extractor, num, fvd_levels, grounding_levels, consistency)
+    return levels, real_fvd, real_pairs
+
+
+def fake_stats(args, hierarchy, extractor, set_kwargs, levels=None) -> VideoSetStats:
     rank, world = get_dist_info()
     stats = VideoSetStats(**set_kwargs)
     num_batches = -(-args.num_samples // args.batch_size)
@@ -218,12 +212,16 @@ def fake_stats(args, hierarchy, extractor, set_kwargs) -> VideoSetStats:
             elif hierarchy.num_classes:
                 rng = torch.Generator().manual_seed(args.seed * 7919 + b)
                 labels = torch.randint(hierarchy.num_classes, (num, ), generator=rng)
-            videos = hierarchy.sample(num, labels=labels, noise_std=args.noise_std,
-                                      seed=args.seed + 1 + b, num_frames=args.num_frames,
-                                      window=args.window, chunk_frames=args.chunk_frames)[-1]
-            videos = videos.cpu()
-            stats.update(extractor(videos), videos, indices,
+            outputs, inputs = hierarchy.sample(
+                num, labels=labels, noise_std=args.noise_std, seed=args.seed + 1 + b,
+                num_frames=args.num_frames, window=args.window,
+                chunk_frames=args.chunk_frames, return_inputs=True)
+            videos = outputs[-1].cpu()
+            embeddings = extractor(videos)
+            stats.update(embeddings, videos, indices,
                          None if labels is None else labels.tolist())
+            if levels is not None:
+                levels.update(outputs, inputs, labels, embeddings)
             bar.update(num)
     stats.all_reduce()
     return stats
@@ -242,25 +240,34 @@ def main(argv=None) -> None:
         raise SystemExit(f'error: {error}')
     hierarchy = Hierarchy.from_config(args.config, args.checkpoints, args.device,
                                       bn_passes=args.bn_passes)
+    if 'grounding' in args.metrics and len(hierarchy.levels) < 2:
+        raise SystemExit('error: grounding scores upsampling levels: the hierarchy has one')
+    if 'class_consistency' in args.metrics and not levels_with_classes(hierarchy.levels):
+        raise SystemExit('error: class_consistency needs a class-conditional level')
     # Same per-frame BatchNorm statistics on every rank: prepare the unrolled
     # lengths with one seeded sample before any rank-specific batch.
-    final = hierarchy.sample(1, seed=args.seed, num_frames=args.num_frames,
-                             window=args.window, chunk_frames=args.chunk_frames)[-1]
-    num_frames, size = final.shape[2], final.shape[-1]
+    outputs = hierarchy.sample(1, seed=args.seed, num_frames=args.num_frames,
+                               window=args.window, chunk_frames=args.chunk_frames)
+    num_frames, size = outputs[-1].shape[2], outputs[-1].shape[-1]
     psd_frames = args.psd_frames or sorted({1, (num_frames + 1) // 2, num_frames})
-    set_kwargs = dict(metrics=args.metrics, logit_dim=extractor.num_classes,
+    set_kwargs = dict(metrics=[m for m in args.metrics if m in METRICS], logit_dim=extractor.num_classes,
                       psd_frames=psd_frames, psd_sets=args.psd_sets,
                       classes=args.classes or ())
 
     real = None  # real clips first: a data problem shows before the long sampling
+    level_configs = [lvl['config'] for lvl in Config.fromfile(args.config).hierarchy['levels']]
     if set(args.metrics) & {'fvd', 'fid', 'psd'}:
-        cfg = Config.fromfile(args.config)
-        real = real_stats(args, extractor, set_kwargs,
-                          cfg.hierarchy['levels'][-1]['config'], num_frames, size)
-    fake = fake_stats(args, hierarchy, extractor, set_kwargs)
+        real = real_stats(args, extractor, set_kwargs, level_configs[-1], num_frames, size)
+    levels, real_fvd, real_pairs = level_scores(args, hierarchy, extractor, level_configs,
+                                                outputs)
+    fake = fake_stats(args, hierarchy, extractor, set_kwargs, levels)
+    level_values = levels.result(real_fvd, real_pairs, args.cov_ddof)  # every rank
     if rank == 0:
-        values = compute_video_metrics(real, fake, args.metrics, args.is_splits,
+        values = compute_video_metrics(real, fake, set_kwargs['metrics'], args.is_splits,
                                        args.cov_ddof)
+        if 'fvd' in values:
+            values[f'level{len(hierarchy.levels)}/fvd'] = values['fvd']
+        values.update(level_values)
         result = dict(
             metrics=values,
             config=args.config, checkpoints=args.checkpoints, seed=args.seed,

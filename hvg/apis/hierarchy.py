@@ -1,5 +1,5 @@
 """A trained hierarchy: load its levels, sample every level's output."""
-from typing import List, Optional, Sequence
+from typing import List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
@@ -149,17 +149,22 @@ class Hierarchy:
 
     def _run(self, num: int, labels: Optional[Tensor], level1_frames: int, upto: int,
              noise_std: float, seed: int, window: bool = False,
-             chunk_frames: Optional[int] = None) -> List[Tensor]:
+             chunk_frames: Optional[int] = None,
+             inputs: Optional[List] = None) -> List[Tensor]:
         rng = torch.Generator().manual_seed(seed)
         seeds = torch.randint(2**31, (len(self.levels), ), generator=rng).tolist()
         self._prepare_length(0, level1_frames, seeds[0], level1_frames)
         outputs = [self.levels[0].sample(num, labels=labels, noise_std=noise_std,
                                          seed=seeds[0])]
+        if inputs is not None:
+            inputs.append(None)
         for index in range(1, upto):
             level, lowres = self.levels[index], outputs[-1]
             if window:
                 lowres = random_windows(lowres, self.train_input_frames[index],
                                         generator=rng)
+            if inputs is not None:
+                inputs.append(lowres)
             self._prepare_length(index, lowres.shape[2], seeds[index], level1_frames,
                                  chunk_frames)
             kwargs = dict(chunk_frames=chunk_frames) if chunk_frames else {}
@@ -170,7 +175,9 @@ class Hierarchy:
     @torch.no_grad()
     def sample(self, num_samples: int, labels: Optional[Tensor] = None,
                noise_std: float = 1.0, seed: int = 0, num_frames: Optional[int] = None,
-               window: bool = False, chunk_frames: Optional[int] = None) -> List[Tensor]:
+               window: bool = False, chunk_frames: Optional[int] = None,
+               return_inputs: bool = False
+               ) -> Union[List[Tensor], Tuple[List[Tensor], List[Optional[Tensor]]]]:
         """Every level's output, level 1 first: ``[(N, 3, T_l, H_l, W_l), ...]``.
 
         Args:
@@ -186,6 +193,11 @@ class Hierarchy:
             chunk_frames: run upsampling levels, and their BatchNorm-statistics
                 passes, on temporal windows keeping this many output frames
                 each (memory independent of the length); None runs them whole.
+            return_inputs: also return what each level was given,
+                ``(outputs, inputs)`` with ``inputs[0] = None`` and
+                ``inputs[l]`` the low-res video level ``l + 1`` upsampled (the
+                level below's whole output, or with ``window`` its window):
+                the pairs grounding scores.
         """
         rng = torch.Generator().manual_seed(seed)
         if labels is None:
@@ -196,6 +208,8 @@ class Hierarchy:
         if window and num_frames is not None:
             raise ValueError('window=True samples at the training lengths: '
                              'num_frames cannot be set')
-        return self._run(num_samples, labels, level1_frames, len(self.levels),
-                         noise_std, int(torch.randint(2**31, (1, ), generator=rng)),
-                         window=window, chunk_frames=chunk_frames)
+        inputs: Optional[List] = [] if return_inputs else None
+        outputs = self._run(num_samples, labels, level1_frames, len(self.levels),
+                            noise_std, int(torch.randint(2**31, (1, ), generator=rng)),
+                            window=window, chunk_frames=chunk_frames, inputs=inputs)
+        return (outputs, inputs) if return_inputs else outputs

@@ -5,7 +5,11 @@ predictions; a generator has no predictions of the data. This loop instead
 gives the evaluator the real clips of ``val_dataloader`` (skipped once the
 metrics have cached their real statistics) and ``num_samples`` generated
 clips, split across ranks, with fixed seeds so that successive validations
-compare the same noise.
+compare the same noise. For an upsampling level both carry their low-res
+view: real samples ``dict(real=x_l, real_lowres=x_{l-1}, label)`` from
+``inputs['highres']`` / ``inputs['lowres']``, generated ones ``dict(fake=x_l,
+fake_lowres=x_{l-1}, label)`` with the input they were upsampled from
+(``GroundingMetric`` reads the pairs; other metrics ignore the extra keys).
 
     val_cfg = dict(type='GenerationValLoop', num_samples=256)
 """
@@ -23,31 +27,49 @@ def unwrap(model):
     return model.module if is_model_wrapper(model) else model
 
 
-def generate_level_samples(level, num: int, noise_std: float, seed: int):
+def generate_level_samples(level, num: int, noise_std: float, seed: int,
+                           with_lowres: bool = False):
     """``(videos (N, C, T, H, W) in [-1, 1], labels (N,) or None)`` of one level.
 
     Level 1 samples from noise; an upsampling level upsamples the output of
-    its frozen previous levels (the paper's inference).
+    its frozen previous levels (the paper's inference). ``with_lowres=True``
+    adds a third item, the low-res input ``x_{l-1}`` each video was made from
+    (None for level 1): what grounding compares the output with.
     """
     generator = unwrap(level.generator)
     rng = torch.Generator().manual_seed(seed)
     labels = (torch.randint(generator.num_classes, (num, ), generator=rng)
               if generator.num_classes else None)
+    lowres = None
     if hasattr(level, 'generate_lowres'):
         lowres = level.generate_lowres(num, labels, noise_std, seed=seed)
         videos = level.sample(lowres, labels=labels, noise_std=noise_std, seed=seed + 1)
     else:
         videos = level.sample(num, labels=labels, noise_std=noise_std, seed=seed)
-    return videos, labels
+    return (videos, labels, lowres) if with_lowres else (videos, labels)
 
 
-def _real_videos(data_batch: dict) -> torch.Tensor:
-    inputs = data_batch['inputs']
-    if isinstance(inputs, dict):  # upsampling-level pairs: the high-res clip
-        inputs = inputs['highres']
+def _real_videos(data_batch: dict):
+    """``(x_l (B, C, T, H, W), x_{l-1} or None)`` of a batch of real clips."""
+    inputs, lowres = data_batch['inputs'], None
+    if isinstance(inputs, dict):  # upsampling-level pairs
+        inputs, lowres = inputs['highres'], inputs.get('lowres')
     if isinstance(inputs, (list, tuple)):
         inputs = torch.stack(list(inputs))
-    return inputs
+    if isinstance(lowres, (list, tuple)):
+        lowres = torch.stack(list(lowres))
+    return inputs, lowres
+
+
+def _samples(role: str, videos, lowres, labels) -> list:
+    """Data samples ``{role, role_lowres (upsampling levels), label}``."""
+    samples = []
+    for i, video in enumerate(videos):
+        sample = {role: video, 'label': -1 if labels is None else int(labels[i])}
+        if lowres is not None:
+            sample[f'{role}_lowres'] = lowres[i]
+        samples.append(sample)
+    return samples
 
 
 @LOOPS.register_module()
@@ -79,11 +101,10 @@ class GenerationValLoop(BaseLoop):
         if any(getattr(m, 'needs_real_data', True) for m in self.evaluator.metrics):
             for idx, data_batch in enumerate(self.dataloader):
                 self.runner.call_hook('before_val_iter', batch_idx=idx, data_batch=data_batch)
-                videos = _real_videos(data_batch)
+                videos, lowres = _real_videos(data_batch)
                 labels = data_batch.get('data_samples', {}).get('label')
-                samples = [dict(real=v, label=-1 if labels is None else int(labels[i]))
-                           for i, v in enumerate(videos)]
-                self.evaluator.process(samples, data_batch)
+                self.evaluator.process(_samples('real', videos, lowres, labels),
+                                       data_batch)
                 self.runner.call_hook('after_val_iter', batch_idx=idx,
                                       data_batch=data_batch, outputs=None)
         rank, world = get_dist_info()
@@ -91,12 +112,12 @@ class GenerationValLoop(BaseLoop):
         with torch.no_grad():
             for b in batches:
                 num = min(self.batch_size, self.num_samples - b * self.batch_size)
-                videos, labels = generate_level_samples(level, num, self.noise_std,
-                                                        self.seed + 1000 * b)
+                videos, labels, lowres = generate_level_samples(
+                    level, num, self.noise_std, self.seed + 1000 * b, with_lowres=True)
+                # quantised as real clips are decoded, the input as the output
                 videos = quantize_videos(videos.cpu())
-                self.evaluator.process(
-                    [dict(fake=v, label=-1 if labels is None else int(labels[i]))
-                     for i, v in enumerate(videos)], None)
+                lowres = None if lowres is None else quantize_videos(lowres.cpu())
+                self.evaluator.process(_samples('fake', videos, lowres, labels), None)
         metrics = self.evaluator.evaluate(self.num_samples)
         level.train(was_training)
         self.runner.call_hook('after_val_epoch', metrics=metrics)

@@ -48,7 +48,10 @@ def file_digest(path: str) -> str:
 
 
 class I3DExtractor:
-    """uint8 or [-1, 1] videos -> ``{'logits': (B, 400), 'fid': (B, 1024)}``.
+    """uint8 or [-1, 1] videos -> ``{'logits': (B, 400), 'fid', 'features': (B, 1024)}``.
+
+    ``features`` are the K400 network's pooled features (class consistency),
+    ``fid`` the FID network's (the same unless ``fid_weights`` is given).
 
     Args:
         i3d_weights: the Kinetics-400 I3D file (``prepare_i3d.py``).
@@ -84,15 +87,17 @@ class I3DExtractor:
     def __call__(self, videos: Tensor) -> Dict[str, Tensor]:
         """``videos``: ``(B, 3, T, H, W)`` uint8, or float in [-1, 1] (quantised first)."""
         videos = quantize_videos(videos)
-        logits, features = [], []
+        logits, features, pooled = [], [], []
         for start in range(0, videos.shape[0], self.batch_size):
             clip = i3d_input(videos[start:start + self.batch_size].to(self.device),
                              self.resize, self.size)
             out = self.i3d(clip)
             logits.append(out['logits'].double().cpu())
+            pooled.append(out['features'].double().cpu())
             fid_out = self.fid_net(clip) if self.fid_net is not None else out
             features.append(fid_out['features'].double().cpu())
-        return dict(logits=torch.cat(logits), fid=torch.cat(features))
+        return dict(logits=torch.cat(logits), fid=torch.cat(features),
+                    features=torch.cat(pooled))
 
 
 class VideoSetStats:

@@ -108,3 +108,62 @@ def test_test_tool_refuses_stale_real_stats_and_missing_weights(inputs, tmp_path
     args[args.index('--i3d') + 1] = str(tmp_path / 'no_i3d.pth')
     with pytest.raises(SystemExit, match='tools/misc/prepare_i3d.py --out .*no_i3d.pth'):
         tool.main([str(DEMO), *args])
+
+
+def level_args(inputs, tmp_path, name, *extra):
+    return [str(DEMO), '--checkpoints', *inputs['checkpoints'], '--i3d', inputs['i3d'],
+            '--metrics', 'fvd', 'grounding', 'class_consistency', '--num-samples', '5',
+            '--num-real', '8', '--batch-size', '3', '--i3d-size', '64', '--bn-passes', '1',
+            '--workers', '0', '--real-stats', str(tmp_path / f'real_{name}.npz'),
+            '--out', str(tmp_path / f'{name}.json'), *extra]
+
+
+@pytest.mark.parametrize('window', [False, True])
+def test_test_tool_level_metrics(inputs, tmp_path, monkeypatch, window):
+    """Per-level FVD, grounding of level 2, class consistency of both levels."""
+    monkeypatch.setenv('HVG_CACHE_DIR', str(tmp_path / 'cache'))
+    monkeypatch.chdir(REPO)
+    torch.set_num_threads(1)
+    tool = load_test_tool()
+    name = 'window' if window else 'unrolled'
+    tool.main(level_args(inputs, tmp_path, name, *(['--window'] if window else [])))
+    result = json.loads((tmp_path / f'{name}.json').read_text())
+    values = result['metrics']
+    assert result['num_frames'] == (8 if window else 24)
+    assert values['level2/fvd'] == values['fvd'] and values['level1/fvd'] > 0
+    assert values['level1/fvd'] != values['fvd']  # 12/32x32 real clips, not 24/64x64
+    assert (tmp_path / f'real_{name}_level1.npz').is_file()
+    with np.load(tmp_path / f'real_{name}_level1.npz') as cached:
+        key = json.loads(str(cached['key']))
+    # level 1's whole output (a window is taken only for level 2's input)
+    assert (key['num_frames'], key['size'], key['frame_interval']) == (12, 32, 4)
+    # real pairs of demo_l2_clips: x_1 = T(S(x_2)) of the same clip
+    assert values['level2/grounding_real_corr_mean'] > 0.95
+    assert values['level2/grounding_real_psnr_p10'] > 25
+    assert values['level2/grounding_num_pairs'] == 5
+    assert values['level2/grounding_num_real_pairs'] == 8
+    for key in ('corr_mean', 'corr_p10', 'psnr_mean', 'psnr_p10', 'mismatched_corr_mean',
+                'mismatched_psnr_mean'):
+        assert np.isfinite(values[f'level2/grounding_{key}']), key
+    # untrained level 2: nowhere near the ceiling
+    assert values['level2/grounding_corr_mean'] < values['level2/grounding_real_corr_mean']
+    assert 'level1/grounding_corr_mean' not in values
+    for level in (1, 2):  # both demo levels are class-conditional
+        assert values[f'level{level}/num_fake'] == 5
+        assert values[f'level{level}/num_real_fit'] == 6
+        assert values[f'level{level}/num_real_heldout'] == 2
+        assert 0 <= values[f'level{level}/class_consistency'] <= 1
+        assert 0 <= values[f'level{level}/real_heldout_accuracy'] <= 1
+
+
+def test_test_tool_level_metrics_refuse_a_one_level_hierarchy(inputs, tmp_path, monkeypatch):
+    monkeypatch.chdir(REPO)
+    config = tmp_path / 'one_level.py'
+    config.write_text(f"hierarchy = dict(levels=[dict(config='{REPO}/configs/hvg/"
+                      f"demo_l1_clips.py', checkpoint='{inputs['checkpoints'][0]}')])\n")
+    tool = load_test_tool()
+    args = level_args(inputs, tmp_path, 'one')
+    args[0] = str(config)
+    args[args.index('--checkpoints') + 2:args.index('--checkpoints') + 3] = []
+    with pytest.raises(SystemExit, match='grounding scores upsampling levels'):
+        tool.main(args)

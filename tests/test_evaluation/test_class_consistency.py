@@ -1,0 +1,111 @@
+"""Class consistency: nearest class mean on I3D features, helper and metric.
+
+A random-weight I3D (no K400 weights in CI) at 64x64 separates squares of
+three colours (at 32x32 its pooled features do not, reliably).
+"""
+import numpy as np
+import pytest
+import torch
+
+from hvg.evaluation import (ClassConsistencyMetric, I3DExtractor, NearestClassMean,
+                            class_consistency, random_i3d)
+from hvg.evaluation.class_consistency import ClassConsistency, heldout_mask
+
+COLOURS = torch.tensor([[220, 30, 30], [30, 200, 40], [40, 40, 230]], dtype=torch.float)
+
+
+@pytest.fixture(scope='module')
+def i3d_file(tmp_path_factory):
+    torch.manual_seed(0)
+    path = tmp_path_factory.mktemp('i3d') / 'i3d_random.pth'
+    torch.save(dict(state_dict=random_i3d(400).state_dict(), meta={}), path)
+    return str(path)
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def coloured_clips(labels, frames=8, size=32, seed=0):
+    """uint8 (N, 3, T, H, W): class c is a square of colour c moving on noise."""
+    g = torch.Generator().manual_seed(seed)
+    videos = torch.randint(0, 60, (len(labels), 3, frames, size, size), generator=g).float()
+    for n, c in enumerate(labels):
+        y, x = torch.randint(0, size // 2, (2, ), generator=g).tolist()
+        for t in range(frames):
+            xx = (x + 2 * t) % (size - 12)
+            videos[n, :, t, y:y + 12, xx:xx + 12] = COLOURS[c][:, None, None]
+    return videos.to(torch.uint8)
+
+
+def test_nearest_class_mean_streams_and_standardises():
+    rng = np.random.default_rng(0)
+    centres = rng.normal(size=(3, 5))
+    labels = np.repeat(np.arange(3), 20)
+    features = centres[labels] + 0.1 * rng.normal(size=(60, 5))
+    features[:, 0] *= 1e4  # one huge, uninformative-scale dimension
+    features[:, 4] = 7.0  # a constant one
+    whole = NearestClassMean().fit(features, labels)
+    streamed = NearestClassMean()
+    for start in range(0, 60, 7):
+        streamed.partial_fit(features[start:start + 7], labels[start:start + 7])
+    assert whole.accuracy(features, labels) == 1.0
+    np.testing.assert_array_equal(streamed.predict(features), whole.predict(features))
+    assert streamed.classes == [0, 1, 2] and streamed.count == 60
+    with pytest.raises(ValueError, match='at least 2 classes'):
+        NearestClassMean().fit(features[:20], labels[:20]).predict(features)
+    with pytest.raises(ValueError, match='label -1'):
+        NearestClassMean().fit(features, -np.ones(60))
+    assert heldout_mask(range(8)).tolist() == [False, False, False, True] * 2
+
+
+def test_class_consistency_is_one_for_real_clips_and_chance_for_shuffled_labels(i3d_file):
+    extractor = I3DExtractor(i3d_file, size=64, batch_size=6)
+    real_labels = [0, 1, 2] * 4
+    real = coloured_clips(real_labels, seed=1)
+    fake_labels = np.array([0, 1, 2] * 5)
+    fake = coloured_clips(fake_labels, seed=2)  # other clips of the same classes
+    good = class_consistency(extractor, real, real_labels, fake, fake_labels)
+    assert good == dict(class_consistency=1.0, real_heldout_accuracy=1.0, num_fake=15,
+                        num_real_fit=9, num_real_heldout=3)
+    shuffled = np.random.default_rng(0).permutation(fake_labels)
+    chance = float((shuffled == fake_labels).mean())
+    assert chance < 0.5
+    bad = class_consistency(extractor, real, real_labels, fake, shuffled)
+    assert bad['class_consistency'] == pytest.approx(chance)
+    # float [-1, 1] videos are quantised first: the same numbers
+    as_float = class_consistency(extractor, real.float() / 127.5 - 1, real_labels,
+                                 fake.float() / 127.5 - 1, shuffled)
+    assert as_float == bad
+    with pytest.raises(ValueError, match='at least 2 classes'):
+        class_consistency(extractor, real, [0] * 12, fake, fake_labels)
+
+
+def test_class_consistency_metric_caches_the_classifier(i3d_file):
+    metric = ClassConsistencyMetric(i3d_file, i3d_size=64, batch_size=4, device='cpu')
+    real_labels = [0, 1, 2] * 4
+    metric.process(None, [dict(real=v, label=c) for v, c in
+                          zip(coloured_clips(real_labels, seed=1), real_labels)])
+    fake_labels = [0, 1, 2, 2, 1, 0]
+    fake = coloured_clips(fake_labels, seed=3)
+    metric.process(None, [dict(fake=v, label=c) for v, c in zip(fake, fake_labels)])
+    values = metric.evaluate()
+    assert values['video/class_consistency'] == 1.0
+    assert values['video/real_heldout_accuracy'] == 1.0
+    assert values['video/num_real_heldout'] == 3 and values['video/num_fake'] == 6
+    assert not metric.needs_real_data
+    wrong = [(c + 1) % 3 for c in fake_labels]
+    metric.process(None, [dict(fake=v, label=c) for v, c in zip(fake, wrong)])
+    again = metric.evaluate()
+    assert again['video/class_consistency'] == 0.0
+    assert again['video/real_heldout_accuracy'] == 1.0 and again['video/num_real_fit'] == 9
+    with pytest.raises(ValueError, match='label -1'):
+        metric.process(None, [dict(fake=fake[0], label=-1)])
+    with pytest.raises(RuntimeError, match='after finish_real'):
+        score = ClassConsistency()
+        score.finish_real()
+        score.add_real(np.zeros((1, 4)), [0], [0])
