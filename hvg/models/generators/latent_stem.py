@@ -37,7 +37,9 @@ class LatentStem(nn.Module):
             ``use_spectral_norm``. BigGAN leaves its class embedding plain:
             normalised, the embedding of every class has a norm <= 1, next to
             a noise vector of norm ~sqrt(noise_dim), which weakens the class
-            conditioning. The paper does not say; the paper configs keep it.
+            conditioning. Off, the embedding is a plain ``nn.Embedding`` with
+            its N(0, 1) initialisation, so class and noise enter at the same
+            scale. The paper does not say; the paper configs keep it on.
     """
 
     def __init__(self, noise_dim: int, num_classes: int, class_embed_dim: int,
@@ -49,8 +51,14 @@ class LatentStem(nn.Module):
         self.noise_dim = noise_dim
         self.num_classes = num_classes
         self.out_channels = out_channels
-        self.embed = (embedding(num_classes, class_embed_dim, embed_spectral_norm)
-                      if num_classes > 0 else None)
+        if num_classes <= 0:
+            self.embed = None
+        elif embed_spectral_norm:
+            self.embed = embedding(num_classes, class_embed_dim, True)
+        else:
+            # nn.Embedding's own N(0, 1) init: a norm of ~sqrt(class_embed_dim),
+            # of the order of the noise's ~sqrt(noise_dim)
+            self.embed = nn.Embedding(num_classes, class_embed_dim)
         self.cond_dim = noise_dim + (class_embed_dim if num_classes > 0 else 0)
         self.project = linear(self.cond_dim, out_channels * 16,
                               use_spectral_norm=use_spectral_norm)

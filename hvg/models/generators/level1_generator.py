@@ -31,6 +31,9 @@ class Level1Generator(nn.Module):
         use_spectral_norm: spectral norm on every layer (appendix A).
         embed_spectral_norm: on the class embedding; None follows
             ``use_spectral_norm`` (see ``LatentStem``).
+        cbn_spectral_norm: on the gain and bias layers of the conditional
+            BatchNorms; None follows ``use_spectral_norm`` (see
+            ``FrameBatchNorm``: off, they are plain and start at zero).
 
     Shapes: ``forward(noise (B, noise_dim), labels (B,) or None)`` returns
     ``(B, 3, T, out_size, out_size)`` in [-1, 1].
@@ -40,7 +43,8 @@ class Level1Generator(nn.Module):
                  channel_mults: Sequence[int] = (8, 8, 4, 2), noise_dim: int = 128,
                  num_classes: int = 0, class_embed_dim: int = 128,
                  out_channels: int = 3, use_spectral_norm: bool = True,
-                 embed_spectral_norm: Optional[bool] = None):
+                 embed_spectral_norm: Optional[bool] = None,
+                 cbn_spectral_norm: Optional[bool] = None):
         super().__init__()
         check_out_size(out_size, channel_mults)
         self.num_frames = num_frames
@@ -58,9 +62,11 @@ class Level1Generator(nn.Module):
             self.blocks.append(nn.ModuleList([
                 GenResBlock2d(ch, ch, num_frames, cond_dim,
                               upsample=i < len(channels) - 1,
-                              use_spectral_norm=use_spectral_norm),
+                              use_spectral_norm=use_spectral_norm,
+                              cbn_spectral_norm=cbn_spectral_norm),
                 GenResBlock2d(ch, ch, num_frames, cond_dim,
-                              use_spectral_norm=use_spectral_norm),
+                              use_spectral_norm=use_spectral_norm,
+                              cbn_spectral_norm=cbn_spectral_norm),
             ]))
             in_ch = ch
         self.out_norm = FrameBatchNorm(in_ch, num_frames)

@@ -84,6 +84,17 @@ class UpsamplingGenerator(nn.Module):
         use_spectral_norm: spectral norm on every layer (appendix A).
         embed_spectral_norm: on the class embedding; None follows
             ``use_spectral_norm`` (see ``LatentStem``).
+        cbn_spectral_norm: on the gain and bias layers of the conditional
+            BatchNorms; None follows ``use_spectral_norm`` (see
+            ``FrameBatchNorm``: off, they are plain and start at zero).
+        residual_spectral_norm: spectral norm on the 1x1 convs of the low-res
+            residuals (the paper: on, as every layer). A 1x1 conv from 3 to
+            ``C`` channels with a largest singular value of 1 gives each
+            channel about ``1/sqrt(C)`` of the input's scale, next to trunk
+            activations of unit scale: the low-res signal is a whisper. Off,
+            the conv is plain and initialised with rows of norm 1 (an
+            orthogonal init times ``sqrt(C / in_channels)``), so every channel
+            hears the input at the scale of the trunk.
 
     Shapes: ``forward(noise (B, noise_dim), lowres (B, in_channels, T_in, in_size,
     in_size) in [-1, 1], labels (B,) or None)`` returns ``(B, out_channels,
@@ -105,7 +116,9 @@ class UpsamplingGenerator(nn.Module):
                  noise_dim: int = 128, num_classes: int = 0,
                  class_embed_dim: int = 128, in_channels: int = 3,
                  out_channels: int = 3, use_spectral_norm: bool = True,
-                 embed_spectral_norm: Optional[bool] = None):
+                 embed_spectral_norm: Optional[bool] = None,
+                 cbn_spectral_norm: Optional[bool] = None,
+                 residual_spectral_norm: bool = True):
         super().__init__()
         check_out_size(out_size, channel_mults)
         if not 4 <= in_size <= out_size:
@@ -130,8 +143,13 @@ class UpsamplingGenerator(nn.Module):
 
         def slot(block: nn.Module, ch: int, resolution: int) -> ConditionedBlock:
             # appendix B.2: no residual above the input resolution
-            residual = (conv2d(in_channels, ch, 1, use_spectral_norm)
-                        if resolution <= in_size else None)
+            if resolution > in_size:
+                return ConditionedBlock(block, resolution, None)
+            residual = conv2d(in_channels, ch, 1, use_spectral_norm and residual_spectral_norm)
+            if not residual_spectral_norm:
+                # rows of norm 1: every channel gets the input at unit scale
+                with torch.no_grad():
+                    residual.weight.mul_(max(1.0, ch / in_channels)**0.5)
             return ConditionedBlock(block, resolution, residual)
 
         self.units = nn.ModuleList()
@@ -141,11 +159,14 @@ class UpsamplingGenerator(nn.Module):
             up_size = 2 * size if upsample else size
             self.units.append(nn.ModuleList([
                 slot(GenResBlock3dSeparable(in_ch, ch, num_frames, cond_dim,
-                                            use_spectral_norm), ch, size),
+                                            use_spectral_norm, cbn_spectral_norm),
+                     ch, size),
                 slot(GenResBlock2d(ch, ch, num_frames, cond_dim, upsample=upsample,
-                                   use_spectral_norm=use_spectral_norm), ch, up_size),
+                                   use_spectral_norm=use_spectral_norm,
+                                   cbn_spectral_norm=cbn_spectral_norm), ch, up_size),
                 slot(GenResBlock2d(ch, ch, num_frames, cond_dim,
-                                   use_spectral_norm=use_spectral_norm), ch, up_size),
+                                   use_spectral_norm=use_spectral_norm,
+                                   cbn_spectral_norm=cbn_spectral_norm), ch, up_size),
             ]))
             in_ch, size = ch, up_size
         self.out_norm = FrameBatchNorm(in_ch, num_frames)

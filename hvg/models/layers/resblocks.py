@@ -34,14 +34,17 @@ class GenResBlock2d(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, num_frames: int,
                  cond_dim: int, upsample: bool = False,
-                 use_spectral_norm: bool = True):
+                 use_spectral_norm: bool = True,
+                 cbn_spectral_norm: Optional[bool] = None):
         super().__init__()
         self.upsample = upsample
         self.norm1 = FrameBatchNorm(in_channels, num_frames, cond_dim,
-                                    use_spectral_norm=use_spectral_norm)
+                                    use_spectral_norm=use_spectral_norm,
+                                    cond_spectral_norm=cbn_spectral_norm)
         self.conv1 = conv2d(in_channels, out_channels, use_spectral_norm=use_spectral_norm)
         self.norm2 = FrameBatchNorm(out_channels, num_frames, cond_dim,
-                                    use_spectral_norm=use_spectral_norm)
+                                    use_spectral_norm=use_spectral_norm,
+                                    cond_spectral_norm=cbn_spectral_norm)
         self.conv2 = conv2d(out_channels, out_channels, use_spectral_norm=use_spectral_norm)
         self.shortcut = (
             conv2d(in_channels, out_channels, 1, use_spectral_norm)
@@ -98,14 +101,17 @@ class GenResBlock3dSeparable(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, num_frames: int,
-                 cond_dim: int, use_spectral_norm: bool = True):
+                 cond_dim: int, use_spectral_norm: bool = True,
+                 cbn_spectral_norm: Optional[bool] = None):
         super().__init__()
         self.norm1 = FrameBatchNorm(in_channels, num_frames, cond_dim,
-                                    use_spectral_norm=use_spectral_norm)
+                                    use_spectral_norm=use_spectral_norm,
+                                    cond_spectral_norm=cbn_spectral_norm)
         self.conv1 = SeparableConv3d(in_channels, out_channels,
                                      use_spectral_norm=use_spectral_norm)
         self.norm2 = FrameBatchNorm(out_channels, num_frames, cond_dim,
-                                    use_spectral_norm=use_spectral_norm)
+                                    use_spectral_norm=use_spectral_norm,
+                                    cond_spectral_norm=cbn_spectral_norm)
         self.conv2 = SeparableConv3d(out_channels, out_channels,
                                      use_spectral_norm=use_spectral_norm)
         self.shortcut = (
