@@ -61,8 +61,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-frames', type=int, help='final frames (default: natural)')
     parser.add_argument('--window', action='store_true',
                         help="the paper's 12-frame protocol: upsample one random window")
-    parser.add_argument('--i3d', required=True, help='Kinetics-400 I3D weights '
-                        '(python tools/misc/prepare_i3d.py --out FILE)')
+    parser.add_argument('--i3d', help='Kinetics-400 I3D weights (python '
+                        'tools/misc/prepare_i3d.py --out FILE); every metric but '
+                        'grounding needs it')
     parser.add_argument('--fid-i3d', help='Kinetics-600 I3D weights for FID (the '
                         "paper's); without it FID uses K400 features (recorded)")
     parser.add_argument('--data-root', help='real videos folder (else the config\'s)')
@@ -74,6 +75,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(cycled) and score each one')
     parser.add_argument('--heldout-every', type=int, default=4,
                         help='class consistency: every n-th real clip is held out')
+    parser.add_argument('--class-levels', type=int, nargs='+',
+                        help='class consistency: these levels (1-based; default: '
+                        'every class-conditional level)')
     parser.add_argument('--psd-frames', type=int, nargs='+',
                         help='1-based frames for the PSD (default: first, middle, last)')
     parser.add_argument('--psd-sets', type=int, default=3)
@@ -94,6 +98,10 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
     args = parser.parse_args(argv)
+    if args.i3d is None and set(args.metrics) - {'grounding'}:
+        parser.error('--i3d is required for ' + ', '.join(
+            m for m in args.metrics if m != 'grounding') +
+            ' (python tools/misc/prepare_i3d.py --out work_dirs/i3d/i3d_k400.pth)')
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
 
@@ -169,6 +177,8 @@ def level_scores(args, hierarchy, extractor, level_configs, outputs):
     grounding_levels = range(1, num) if 'grounding' in args.metrics else ()
     cc_levels = levels_with_classes(hierarchy.levels) if 'class_consistency' in \
         args.metrics else ()
+    if args.class_levels:
+        cc_levels = [i for i in cc_levels if i + 1 in args.class_levels]
     real_fvd, real_pairs, consistency = {}, {}, {}
     for i in fvd_levels:
         path = args.real_stats and f'{osp.splitext(args.real_stats)[0]}_level{i + 1}.npz'
@@ -217,9 +227,11 @@ def fake_stats(args, hierarchy, extractor, set_kwargs, levels=None) -> VideoSetS
                 num_frames=args.num_frames, window=args.window,
                 chunk_frames=args.chunk_frames, return_inputs=True)
             videos = outputs[-1].cpu()
-            embeddings = extractor(videos)
-            stats.update(embeddings, videos, indices,
-                         None if labels is None else labels.tolist())
+            # the final output's I3D pass only when a video metric needs it
+            embeddings = extractor(videos) if set_kwargs['metrics'] else None
+            if embeddings is not None:
+                stats.update(embeddings, videos, indices,
+                             None if labels is None else labels.tolist())
             if levels is not None:
                 levels.update(outputs, inputs, labels, embeddings)
             bar.update(num)
@@ -235,7 +247,7 @@ def main(argv=None) -> None:
     # the weights first: a missing file fails before minutes of sampling
     try:
         extractor = I3DExtractor(args.i3d, args.fid_i3d, args.device, args.resize,
-                                 args.batch_size, args.i3d_size)
+                                 args.batch_size, args.i3d_size) if args.i3d else None
     except FileNotFoundError as error:
         raise SystemExit(f'error: {error}')
     hierarchy = Hierarchy.from_config(args.config, args.checkpoints, args.device,
@@ -244,13 +256,18 @@ def main(argv=None) -> None:
         raise SystemExit('error: grounding scores upsampling levels: the hierarchy has one')
     if 'class_consistency' in args.metrics and not levels_with_classes(hierarchy.levels):
         raise SystemExit('error: class_consistency needs a class-conditional level')
+    if args.class_levels and not set(args.class_levels) & {
+            i + 1 for i in levels_with_classes(hierarchy.levels)}:
+        raise SystemExit(f'error: --class-levels {args.class_levels}: no such '
+                         'class-conditional level in this hierarchy')
     # Same per-frame BatchNorm statistics on every rank: prepare the unrolled
     # lengths with one seeded sample before any rank-specific batch.
     outputs = hierarchy.sample(1, seed=args.seed, num_frames=args.num_frames,
                                window=args.window, chunk_frames=args.chunk_frames)
     num_frames, size = outputs[-1].shape[2], outputs[-1].shape[-1]
     psd_frames = args.psd_frames or sorted({1, (num_frames + 1) // 2, num_frames})
-    set_kwargs = dict(metrics=[m for m in args.metrics if m in METRICS], logit_dim=extractor.num_classes,
+    set_kwargs = dict(metrics=[m for m in args.metrics if m in METRICS],
+                      logit_dim=extractor.num_classes if extractor else 0,
                       psd_frames=psd_frames, psd_sets=args.psd_sets,
                       classes=args.classes or ())
 
@@ -271,10 +288,11 @@ def main(argv=None) -> None:
         result = dict(
             metrics=values,
             config=args.config, checkpoints=args.checkpoints, seed=args.seed,
-            num_samples=fake.count, num_real=None if real is None else real.count,
+            num_samples=args.num_samples, num_real=None if real is None else real.count,
             num_frames=num_frames, resolution=size, window=args.window,
             noise_std=args.noise_std, world_size=world, is_splits=args.is_splits,
-            cov_ddof=args.cov_ddof, protocol=extractor.describe(),
+            cov_ddof=args.cov_ddof,
+            protocol=extractor.describe() if extractor else None,
             seconds=round(time.time() - start_time, 1))
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         if 'psd' in args.metrics:
@@ -287,8 +305,9 @@ def main(argv=None) -> None:
         with open(args.out, 'w') as f:
             json.dump(result, f, indent=2)
         print(json.dumps(values, indent=2))
-        print(f'wrote {args.out} ({fake.count} generated videos of {num_frames}x{size}x'
-              f'{size}; FID on {extractor.fid_network})')
+        fid = f'; FID on {extractor.fid_network}' if 'fid' in args.metrics else ''
+        print(f'wrote {args.out} ({args.num_samples} generated videos of {num_frames}x'
+              f'{size}x{size}{fid})')
     if world > 1:
         barrier()
         torch.distributed.destroy_process_group()

@@ -167,3 +167,30 @@ def test_test_tool_level_metrics_refuse_a_one_level_hierarchy(inputs, tmp_path, 
     args[args.index('--checkpoints') + 2:args.index('--checkpoints') + 3] = []
     with pytest.raises(SystemExit, match='grounding scores upsampling levels'):
         tool.main(args)
+
+
+def test_test_tool_grounding_needs_no_i3d_and_class_levels_select(inputs, tmp_path,
+                                                                  monkeypatch):
+    """Grounding alone runs without I3D weights; --class-levels picks the levels
+    scored for class consistency; other metrics without --i3d are refused."""
+    monkeypatch.setenv('HVG_CACHE_DIR', str(tmp_path / 'cache'))
+    monkeypatch.chdir(REPO)
+    torch.set_num_threads(1)
+    tool = load_test_tool()
+    common = [str(DEMO), '--checkpoints', *inputs['checkpoints'], '--num-samples', '4',
+              '--num-real', '4', '--batch-size', '2', '--bn-passes', '1', '--workers', '0']
+    tool.main(common + ['--metrics', 'grounding', '--out', str(tmp_path / 'g.json')])
+    values = json.loads((tmp_path / 'g.json').read_text())['metrics']
+    assert values['level2/grounding_num_pairs'] == 4
+    assert not [k for k in values if 'fvd' in k or 'class_consistency' in k]
+    with pytest.raises(SystemExit):  # argparse: --i3d is required for fvd
+        tool.main(common + ['--metrics', 'fvd', '--out', str(tmp_path / 'f.json')])
+    tool.main(common + ['--metrics', 'grounding', 'class_consistency', '--i3d',
+                        inputs['i3d'], '--i3d-size', '64', '--class-levels', '1',
+                        '--out', str(tmp_path / 'c.json')])
+    values = json.loads((tmp_path / 'c.json').read_text())['metrics']
+    assert 'level1/class_consistency' in values
+    assert 'level2/class_consistency' not in values
+    with pytest.raises(SystemExit, match='--class-levels'):
+        tool.main(common + ['--metrics', 'class_consistency', '--i3d', inputs['i3d'],
+                            '--class-levels', '3', '--out', str(tmp_path / 'x.json')])
