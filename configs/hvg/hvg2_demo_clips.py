@@ -3,9 +3,9 @@
 hierarchy = dict(
     levels=[
         dict(config='{{ fileDirname }}/demo_l1_clips.py',
-             checkpoint='work_dirs/demo/level1/iter_400.pth'),
+             checkpoint='work_dirs/demo/level1/iter_600.pth'),
         dict(config='{{ fileDirname }}/demo_l2_clips.py',
-             checkpoint='work_dirs/demo/level2/iter_240.pth'),
+             checkpoint='work_dirs/demo/level2/iter_300.pth'),
     ],
     bn_passes=8,
     bn_batch_size=8,

@@ -98,3 +98,22 @@ def test_write_video_dispatches_on_suffix(tmp_path):
 def test_bad_frames_are_rejected(tmp_path):
     with pytest.raises(ValueError, match='uint8'):
         write_mp4(tmp_path / 'x.mp4', np.zeros((2, 8, 8, 3)), fps=8)
+
+
+def test_label_grid_adds_titles_in_bands_around_the_grid():
+    import numpy as np
+    import torch
+
+    from hvg.utils.video_io import label_grid, make_video_grid
+    videos = torch.zeros(6, 3, 2, 8, 16)  # 2 rows x 3 columns of grey tiles
+    grid = make_video_grid(videos, nrow=3, min_size=32)
+    out = label_grid(grid, 3, 2, [['level 1', 'level 2']], ['bikes', 'carphone'])
+    frames, height, width = grid.shape[:3]
+    assert out.shape[0] == frames and out.shape[1] > height and out.shape[2] > width
+    header, margin = out.shape[1] - height, out.shape[2] - width
+    assert np.array_equal(out[:, header:, margin:], grid)  # the grid is untouched
+    assert out[0, :header].max() > 200  # white text in the header band
+    assert out[0, header:, :margin].max() > 200  # and in the row-title margin
+    assert np.array_equal(out[0], out[-1])
+    plain = label_grid(grid, 3, 2)
+    assert np.array_equal(plain, grid)
