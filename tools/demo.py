@@ -10,36 +10,33 @@
    over all of them (24 frames of 64x64) after recomputing its per-frame
    BatchNorm statistics for that length;
 4. writes the final videos and a labelled side-by-side of both levels (MP4
-   and GIF), and prints where they are;
+   and GIF, and a PNG of its first, middle and last frames), and prints
+   where they are;
 5. scores the hierarchy with ``tools/test.py`` (docs/metrics.md): level-2
    grounding on the unrolled video (with the real-pair ceiling and the
    mismatched floor) and level-1 class consistency (with the real held-out
    ceiling; needs the I3D weights of ``tools/misc/prepare_i3d.py``).
 """
 import argparse
-import importlib.util
 import json
 import os.path as osp
 import time
 
+import numpy as np
 import torch
 from mmengine.config import Config
+from PIL import Image
 from mmengine.runner import Runner
 
 import hvg  # noqa: F401
 from hvg.apis import Hierarchy, levels_side_by_side
 from hvg.models.gans import unwrap
+from hvg.utils.cli import load_tool, positive_int
 from hvg.utils.video_io import label_grid, make_video_grid, write_video
 
 REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..')
 CONFIG_DIR = osp.join(REPO, 'configs', 'hvg')
 
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
 
 
 def parse_args() -> argparse.Namespace:
@@ -103,15 +100,17 @@ def write_videos(hierarchy: Hierarchy, classes, per_class: int, noise_std: float
         for ext in ('mp4', 'gif'):
             paths.append(osp.abspath(osp.join(out_dir, f'{name}.{ext}')))
             write_video(paths[-1], frames, fps=fps)
+    # a still to open without a player: first, middle and last frame, stacked
+    frames = grids['levels_side_by_side']
+    still = np.concatenate([frames[i] for i in (0, len(frames) // 2, len(frames) - 1)], 0)
+    paths.append(osp.abspath(osp.join(out_dir, 'levels_side_by_side.png')))
+    Image.fromarray(still).save(paths[-1])
     return paths
 
 
 def score(checkpoints, args, with_classes: bool) -> dict:
     """``tools/test.py`` (the one evaluation path) on the demo hierarchy."""
-    spec = importlib.util.spec_from_file_location('hvg_test_tool',
-                                                  osp.join(REPO, 'tools', 'test.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
+    tool = load_tool('test.py')
     out = osp.join(args.work_dir, 'scores.json')
     metrics = ['grounding'] + (['class_consistency'] if with_classes else [])
     argv = [osp.join(CONFIG_DIR, 'hvg2_demo_clips.py'), '--checkpoints', *checkpoints,

@@ -32,7 +32,6 @@ import os
 import os.path as osp
 import time
 
-import numpy as np
 import torch
 from mmengine.config import Config
 from mmengine.dist import barrier, get_dist_info

@@ -31,6 +31,7 @@ def test_demo_trains_writes_videos_and_scores(tmp_path, tmp_path_factory):
     for name in ('hierarchy_final', 'levels_side_by_side'):
         for ext in ('mp4', 'gif'):
             assert (work / 'videos' / f'{name}.{ext}').stat().st_size > 0
+    assert (work / 'videos' / 'levels_side_by_side.png').stat().st_size > 0
     scores = json.loads((work / 'scores.json').read_text())['metrics']
     assert 0 <= scores['level1/class_consistency'] <= 1
     assert scores['level2/grounding_real_corr_mean'] > 0.95

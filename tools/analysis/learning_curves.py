@@ -20,26 +20,20 @@ for comparing points with each other, not with the 224-pixel protocol.
 import argparse
 import csv
 import glob
-import importlib.util
 import json
 import os
 import os.path as osp
 import re
 from typing import Dict, List
 
-REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..', '..')
+from hvg.utils.cli import load_tool, positive_int
+
 COLUMNS = ['level', 'iter', 'wall_s', 'level1/class_consistency',
            'level1/real_heldout_accuracy', 'level1/fvd', 'level2/grounding_corr_mean',
            'level2/grounding_corr_p10', 'level2/grounding_psnr_mean',
            'level2/grounding_mismatched_corr_mean', 'level2/grounding_real_corr_mean',
            'fvd']
 
-
-def positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f'must be >= 1, got {value}')
-    return value
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -93,14 +87,6 @@ def at(times: Dict[int, float], iteration: int) -> float:
     return round(times[max(known)], 1) if known else float('nan')
 
 
-def load_tool():
-    spec = importlib.util.spec_from_file_location('hvg_test_tool',
-                                                  osp.join(REPO, 'tools', 'test.py'))
-    tool = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(tool)
-    return tool
-
-
 def score(tool, args, ckpts: List[str], metrics: List[str], out: str) -> dict:
     tool.main([args.config, '--checkpoints', *ckpts, '--metrics', *metrics,
                '--i3d', args.i3d, '--i3d-size', str(args.i3d_size), '--num-samples',
@@ -146,7 +132,7 @@ def plot(rows: List[dict], path: str) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    tool = load_tool()
+    tool = load_tool('test.py')
     l1, l2 = (checkpoints(d) for d in args.level_dirs)
     t1, t2 = (wall_times(d) for d in args.level_dirs)
     final1, final2 = l1[max(l1)], l2[max(l2)]
