@@ -80,8 +80,11 @@ def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> Runner:
 
 
 def write_videos(hierarchy: Hierarchy, classes, per_class: int, noise_std: float,
-                 out_dir: str, fps: float) -> list:
-    """The final videos and both levels side by side, one row per class, labelled."""
+                 out_dir: str, fps: float) -> tuple:
+    """The final videos and both levels side by side, one row per class, labelled.
+
+    Returns the written paths and a title per level (frames and size).
+    """
     labels = torch.arange(len(classes)).repeat_interleave(per_class)
     lowres, highres = hierarchy.sample(len(labels), labels=labels, noise_std=noise_std,
                                        seed=0)
@@ -105,7 +108,7 @@ def write_videos(hierarchy: Hierarchy, classes, per_class: int, noise_std: float
     still = np.concatenate([frames[i] for i in (0, len(frames) // 2, len(frames) - 1)], 0)
     paths.append(osp.abspath(osp.join(out_dir, 'levels_side_by_side.png')))
     Image.fromarray(still).save(paths[-1])
-    return paths
+    return paths, names
 
 
 def score(checkpoints, args, with_classes: bool) -> dict:
@@ -160,13 +163,13 @@ def main() -> None:
     hierarchy = Hierarchy([level1, level2], bn_passes=args.bn_passes)
     print(f'[demo] sampling: level 2 unrolled over all level-1 frames '
           f'({args.bn_passes} BatchNorm passes)', flush=True)
-    paths = write_videos(hierarchy, classes, args.samples_per_class, args.noise_std,
+    paths, names = write_videos(hierarchy, classes, args.samples_per_class, args.noise_std,
                          osp.join(args.work_dir, 'videos'), fps)
     print(f'[demo] videos written ({time.time() - start:.0f} s so far); scoring '
           f'{args.eval_samples} samples', flush=True)
     values = score([l1_ckpt, l2_ckpt], args, with_classes)
-    print(f'\n[demo] done in {time.time() - start:.0f} s: level 1 makes 12 frames of '
-          f'32x32, level 2 unrolls them to 24 frames of 64x64 (rows: '
+    print(f'\n[demo] done in {time.time() - start:.0f} s: {names[0]} frames, '
+          f'{names[1]} frames with level 2 unrolled over all of level 1 (rows: '
           f'{", ".join(classes)}).')
     print_scores(values)
     for path in paths:

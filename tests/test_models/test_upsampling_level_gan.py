@@ -52,6 +52,9 @@ def tiny_l2_config(checkpoint=None, **overrides) -> Config:
         'model.discriminator.spatial.base_channels': 2,
         'model.discriminator.temporal.base_channels': 2,
         'model.discriminator.matching.base_channels': 2,
+        # the data flow into the discriminators, unaugmented (DiffAugment, which
+        # the demo turns on, has its own tests: test_augment.py)
+        'model.augment': None,
         **overrides,
     })
     return cfg

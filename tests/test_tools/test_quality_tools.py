@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from mmengine.config import Config
 from subprocess_utils import tool_env
 
 REPO = Path(__file__).resolve().parents[2]
@@ -23,7 +24,8 @@ def runs(tmp_path_factory, demo_checkpoints):
     for name, ckpt in zip(('demo_l1_clips', 'demo_l2_clips'), demo_checkpoints):
         work = root / name
         work.mkdir()
-        shutil.copy(CONFIGS / f'{name}.py', work / f'{name}.py')
+        # as a run dumps it: resolved, no _base_ to find
+        Config.fromfile(str(CONFIGS / f'{name}.py')).dump(str(work / f'{name}.py'))
         for it in (1, 2):
             shutil.copy(ckpt, work / f'iter_{it}.pth')
         dirs.append(work)
