@@ -8,26 +8,14 @@ import pytest
 import torch
 
 from hvg.evaluation import (ClassConsistencyMetric, I3DExtractor, NearestClassMean,
-                            class_consistency, random_i3d)
+                            class_consistency)
 from hvg.evaluation.class_consistency import ClassConsistency, heldout_mask
 
 COLOURS = torch.tensor([[220, 30, 30], [30, 200, 40], [40, 40, 230]], dtype=torch.float)
 
 
-@pytest.fixture(scope='module')
-def i3d_file(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('i3d') / 'i3d_random.pth'
-    torch.save(dict(state_dict=random_i3d(400).state_dict(), meta={}), path)
-    return str(path)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def coloured_clips(labels, frames=8, size=32, seed=0):

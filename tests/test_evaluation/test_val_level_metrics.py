@@ -7,30 +7,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from hvg.evaluation import random_i3d
 
 REPO = Path(__file__).resolve().parents[2]
 CONFIGS = REPO / 'configs' / 'hvg'
 
 
-@pytest.fixture(scope='module')
-def i3d_file(tmp_path_factory):
-    torch.manual_seed(0)
-    path = tmp_path_factory.mktemp('i3d') / 'i3d_random.pth'
-    torch.save(dict(state_dict=random_i3d(400).state_dict(), meta={}), path)
-    return str(path)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def val_dataloader(pipeline):

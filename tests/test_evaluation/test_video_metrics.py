@@ -8,24 +8,13 @@ from mmengine.config import Config
 from mmengine.runner import Runner
 
 from hvg.evaluation import (I3DExtractor, VideoSetStats, compute_fvd,
-                            compute_video_metrics, random_i3d)
+                            compute_video_metrics)
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.fixture(scope='module')
-def i3d_file(tmp_path_factory):
-    path = tmp_path_factory.mktemp('i3d') / 'i3d_random.pth'
-    torch.save(dict(state_dict=random_i3d(400).state_dict(), meta={}), path)
-    return str(path)
 
 
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def moving_squares(num, frames=8, size=32, seed=0, speed=2):
