@@ -194,3 +194,27 @@ def test_test_tool_grounding_needs_no_i3d_and_class_levels_select(inputs, tmp_pa
     with pytest.raises(SystemExit, match='--class-levels'):
         tool.main(common + ['--metrics', 'class_consistency', '--i3d', inputs['i3d'],
                             '--class-levels', '3', '--out', str(tmp_path / 'x.json')])
+
+
+def test_level_metrics_one_process_and_two_gloo_ranks_agree(inputs, tmp_path, env):
+    """Grounding and class consistency split over 2 gloo ranks give one process's
+    numbers (mismatched pairs form within a rank, so the floor may differ)."""
+    common = ['--checkpoints', *inputs['checkpoints'], '--i3d', inputs['i3d'],
+              '--metrics', 'grounding', 'class_consistency', '--class-levels', '1',
+              '--num-samples', '6', '--num-real', '8', '--batch-size', '2',
+              '--i3d-size', '64', '--bn-passes', '1', '--workers', '0']
+    code, output = run([sys.executable, 'tools/test.py', str(DEMO), *common,
+                        '--out', str(tmp_path / 'single.json')], env)
+    assert code == 0, output[-5000:]
+    env = dict(env, MASTER_PORT=str(free_port()))
+    code, output = run(['bash', 'tools/dist_test.sh', str(DEMO), '2', *common,
+                        '--out', str(tmp_path / 'dist.json')], env)
+    assert code == 0, output[-8000:]
+    single = json.loads((tmp_path / 'single.json').read_text())['metrics']
+    dist = json.loads((tmp_path / 'dist.json').read_text())['metrics']
+    assert dist['level2/grounding_num_pairs'] == 6
+    assert dist['level2/grounding_num_real_pairs'] == 8
+    compared = [k for k in single if 'mismatched' not in k]
+    assert 'level1/class_consistency' in compared
+    for key in compared:
+        assert dist[key] == pytest.approx(single[key], rel=1e-4, abs=1e-6), key
