@@ -60,6 +60,8 @@ def parse_args() -> argparse.Namespace:
                         help='dummy passes to recompute BatchNorm statistics for '
                         'the unrolled length (paper: 200)')
     parser.add_argument('--noise-std', type=float, default=1.0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='training seed of both levels (randomness.seed)')
     args = parser.parse_args()
     if args.noise_std <= 0:
         parser.error(f'--noise-std must be > 0, got {args.noise_std}')
@@ -149,11 +151,12 @@ def main() -> None:
         print(f'[demo] {args.i3d} not found: class consistency will be skipped. Prepare '
               f'it with: python tools/misc/prepare_i3d.py --out {args.i3d}', flush=True)
     l1_dir = osp.join(args.work_dir, 'level1')
-    runner1 = train_level('demo_l1_clips', l1_dir, args.l1_iters, {})
+    seed = {'randomness.seed': args.seed}
+    runner1 = train_level('demo_l1_clips', l1_dir, args.l1_iters, seed)
     l1_ckpt = osp.join(l1_dir, f'iter_{runner1.iter}.pth')
     l2_dir = osp.join(args.work_dir, 'level2')
     runner2 = train_level('demo_l2_clips', l2_dir, args.l2_iters,
-                          {'model.prev_levels.0.checkpoint': l1_ckpt})
+                          {'model.prev_levels.0.checkpoint': l1_ckpt, **seed})
     l2_ckpt = osp.join(l2_dir, f'iter_{runner2.iter}.pth')
 
     level1 = unwrap(runner1.model).eval()

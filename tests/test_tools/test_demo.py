@@ -16,10 +16,13 @@ def test_demo_without_i3d_still_scores_grounding(tmp_path, tmp_path_factory):
     result = subprocess.run(
         [sys.executable, 'tools/demo.py', '--work-dir', str(work), '--l1-iters', '1',
          '--l2-iters', '1', '--eval-samples', '4', '--bn-passes', '1',
-         '--samples-per-class', '1', '--i3d', str(tmp_path / 'missing.pth')],
+         '--samples-per-class', '1', '--seed', '3', '--i3d', str(tmp_path / 'missing.pth')],
         cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert 'class consistency will be skipped' in result.stdout
     assert 'prepare_i3d.py --out' in result.stdout
     assert 'level-2 grounding (unrolled, 4 samples)' in result.stdout
     assert 'level-1 class consistency' not in result.stdout
+    dumped = (work / 'level1' / 'demo_l1_clips.py').read_text()
+    assert 'randomness = dict(seed=3)' in dumped  # --seed reaches the levels' randomness
+    assert 'randomness = dict(seed=3)' in (work / 'level2' / 'demo_l2_clips.py').read_text()
