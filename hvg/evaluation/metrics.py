@@ -27,8 +27,40 @@ from .grounding import GroundingAccumulator, grounding_summary
 from .video_stats import I3DExtractor, VideoSetStats, compute_video_metrics
 
 
+class StreamedVideoMetric(BaseMetric):
+    """What the metrics below share: real/fake data samples, streamed statistics.
+
+    ``process`` reads each sample's role (``real`` or ``fake``) and, for the
+    metrics that run a network, queues videos until a network batch is full
+    (``_queue``; the subclass's ``_flush`` consumes them). ``evaluate``
+    computes the result from the streamed statistics, so ``compute_metrics``
+    is never used.
+    """
+
+    default_prefix = 'video'
+
+    @staticmethod
+    def role_of(sample: dict) -> str:
+        role = 'real' if 'real' in sample else 'fake'
+        if role not in sample:
+            raise KeyError("each data sample needs a 'real' or a 'fake' video")
+        return role
+
+    def _queue(self, role: str, sample: dict, batch_size: int) -> None:
+        self._pending[role].append(sample)
+        if len(self._pending[role]) >= batch_size:
+            self._flush(role)
+
+    def _flush(self, role: str) -> None:
+        raise NotImplementedError
+
+    def compute_metrics(self, results: list) -> dict:  # pragma: no cover - unused
+        raise NotImplementedError(f'{type(self).__name__} streams its statistics: '
+                                  'evaluate() computes the metrics')
+
+
 @METRICS.register_module()
-class VideoGenerationMetric(BaseMetric):
+class VideoGenerationMetric(StreamedVideoMetric):
     """Video-generation metrics of generated against real clips.
 
     Args:
@@ -46,7 +78,6 @@ class VideoGenerationMetric(BaseMetric):
         prefix: key prefix in the logs (default ``video``).
     """
 
-    default_prefix = 'video'
 
     def __init__(self, i3d_weights: str, scores: Sequence[str] = ('fvd', ),
                  fid_weights: Optional[str] = None, resize: str = 'tf_legacy',
@@ -78,14 +109,10 @@ class VideoGenerationMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            role = 'real' if 'real' in sample else 'fake'
-            if role not in sample:
-                raise KeyError("each data sample needs a 'real' or a 'fake' video")
+            role = self.role_of(sample)
             if role == 'real' and self._real_done:
                 continue
-            self._pending[role].append(sample)
-            if len(self._pending[role]) >= self.extractor.batch_size:
-                self._flush(role)
+            self._queue(role, sample, self.extractor.batch_size)
 
     def _flush(self, role: str) -> None:
         pending, self._pending[role] = self._pending[role], []
@@ -100,10 +127,6 @@ class VideoGenerationMetric(BaseMetric):
         self._seen[role] += len(pending)
         stats = self.real if role == 'real' else self.fake
         stats.update(self.extractor(videos), videos, indices, labels)
-
-    def compute_metrics(self, results: list) -> dict:  # pragma: no cover - unused
-        raise NotImplementedError('VideoGenerationMetric streams its statistics: '
-                                  'evaluate() computes the metrics')
 
     def evaluate(self, size: int = 0) -> dict:
         """Sum the statistics over ranks and compute the metrics (every rank)."""
@@ -125,7 +148,7 @@ class VideoGenerationMetric(BaseMetric):
 
 
 @METRICS.register_module()
-class GroundingMetric(BaseMetric):
+class GroundingMetric(StreamedVideoMetric):
     """Grounding of an upsampling level (``grounding.py``) for a ``val_evaluator``.
 
     Generated pairs come as data samples ``dict(fake=x_l, fake_lowres=x_{l-1})``
@@ -144,7 +167,6 @@ class GroundingMetric(BaseMetric):
         prefix: key prefix in the logs (default ``video``).
     """
 
-    default_prefix = 'video'
 
     def __init__(self, temporal_factor: Optional[int] = None, cache_real: bool = True,
                  collect_device: str = 'cpu', prefix: Optional[str] = None):
@@ -161,8 +183,8 @@ class GroundingMetric(BaseMetric):
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         pairs = dict(real=[], fake=[])
         for sample in data_samples:
-            role = 'real' if 'real' in sample else 'fake'
-            if role not in sample or f'{role}_lowres' not in sample:
+            role = self.role_of(sample)
+            if f'{role}_lowres' not in sample:
                 raise KeyError(f"GroundingMetric scores an upsampling level: each data "
                                f"sample needs '{role}' and '{role}_lowres' (got "
                                f'{sorted(sample)})')
@@ -174,10 +196,6 @@ class GroundingMetric(BaseMetric):
                 accumulator = self.real if role == 'real' else self.fake
                 accumulator.update(torch.stack([s[f'{role}_lowres'] for s in samples]),
                                    torch.stack([s[role] for s in samples]))
-
-    def compute_metrics(self, results: list) -> dict:  # pragma: no cover - unused
-        raise NotImplementedError('GroundingMetric streams its scores: '
-                                  'evaluate() computes the metrics')
 
     def evaluate(self, size: int = 0) -> dict:
         if not self._real_done:
@@ -193,7 +211,7 @@ class GroundingMetric(BaseMetric):
 
 
 @METRICS.register_module()
-class ClassConsistencyMetric(BaseMetric):
+class ClassConsistencyMetric(StreamedVideoMetric):
     """Class consistency (``class_consistency.py``) for a ``val_evaluator``.
 
     Real clips (``dict(real=..., label=c)``) fit a nearest-class-mean
@@ -217,7 +235,6 @@ class ClassConsistencyMetric(BaseMetric):
         prefix: key prefix in the logs (default ``video``).
     """
 
-    default_prefix = 'video'
 
     def __init__(self, i3d_weights: str, i3d_size: int = 224, heldout_every: int = 4,
                  resize: str = 'tf_legacy', batch_size: int = 8,
@@ -239,17 +256,13 @@ class ClassConsistencyMetric(BaseMetric):
 
     def process(self, data_batch, data_samples: Sequence[dict]) -> None:
         for sample in data_samples:
-            role = 'real' if 'real' in sample else 'fake'
-            if role not in sample:
-                raise KeyError("each data sample needs a 'real' or a 'fake' video")
+            role = self.role_of(sample)
             if int(sample.get('label', -1)) < 0:
                 raise ValueError('ClassConsistencyMetric needs labelled real clips and a '
                                  'class-conditional model (got label -1)')
             if role == 'real' and self.score.finished:
                 continue
-            self._pending[role].append(sample)
-            if len(self._pending[role]) >= self.extractor.batch_size:
-                self._flush(role)
+            self._queue(role, sample, self.extractor.batch_size)
 
     def _flush(self, role: str) -> None:
         pending, self._pending[role] = self._pending[role], []
@@ -265,10 +278,6 @@ class ClassConsistencyMetric(BaseMetric):
         self._seen_real += len(pending)
         self.score.add_real(features['features'], labels,
                             [(first + i) * world + rank for i in range(len(pending))])
-
-    def compute_metrics(self, results: list) -> dict:  # pragma: no cover - unused
-        raise NotImplementedError('ClassConsistencyMetric streams its counts: '
-                                  'evaluate() computes the metrics')
 
     def evaluate(self, size: int = 0) -> dict:
         for role in ('real', 'fake'):
