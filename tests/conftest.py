@@ -51,9 +51,9 @@ def demo_checkpoints(tmp_path_factory: pytest.TempPathFactory) -> List[str]:
     paths = []
     for name in ('demo_l1_clips', 'demo_l2_clips'):
         cfg = Config.fromfile(str(configs / f'{name}.py'))
-        if cfg.model.type == 'UpsamplingLevelGAN':
-            cfg.model.lowres_source = 'data'
         path = root / f'{name}.pth'
-        torch.save({'state_dict': MODELS.build(cfg.model).state_dict()}, path)
+        # as tools/train.py writes them: the weights and the run's config
+        torch.save({'state_dict': MODELS.build(cfg.model).state_dict(),
+                    'meta': {'cfg': cfg.pretty_text}}, path)
         paths.append(str(path))
     return paths

@@ -156,7 +156,7 @@ def main() -> None:
     l1_ckpt = osp.join(l1_dir, f'iter_{runner1.iter}.pth')
     l2_dir = osp.join(args.work_dir, 'level2')
     runner2 = train_level('demo_l2_clips', l2_dir, args.l2_iters,
-                          {'model.prev_levels.0.checkpoint': l1_ckpt, **seed})
+                          {'model.lowres_source.levels.0.checkpoint': l1_ckpt, **seed})
     l2_ckpt = osp.join(l2_dir, f'iter_{runner2.iter}.pth')
 
     level1 = unwrap(runner1.model).eval()

@@ -2,6 +2,11 @@
 
     python tools/sample.py configs/hvg/hvg2_kinetics_48f_128.py \
         --checkpoints L1.pth L2.pth --num-samples 8 --out samples/
+    python tools/sample.py --checkpoints L1.pth L2.pth --out samples/
+
+Checkpoints written by ``tools/train.py`` store their run's config, so they
+are enough; a hierarchy config adds its sampling options (``bn_passes``,
+``fps``) and, without ``--checkpoints``, the checkpoints it names.
 
 Per sample ``i`` it writes to ``--out``: ``sample_i.mp4`` and ``sample_i.gif``
 (the final output), ``sample_i_levels.mp4`` (every level side by side, lower
@@ -16,6 +21,7 @@ import os.path as osp
 import numpy as np
 import torch
 from PIL import Image
+from mmengine.config import DictAction
 from tqdm import tqdm
 
 from hvg.apis import Hierarchy, levels_side_by_side
@@ -24,7 +30,9 @@ from hvg.utils.video_io import video_to_uint8, write_video
 
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Sample an HVG hierarchy')
-    parser.add_argument('config', help='hierarchy config (configs/hvg/hvg*.py)')
+    parser.add_argument('config', nargs='?',
+                        help='hierarchy config (configs/hvg/hvg*.py); optional with '
+                        '--checkpoints')
     parser.add_argument('--checkpoints', nargs='+',
                         help='one checkpoint per level, level 1 first')
     parser.add_argument('--num-samples', type=int, default=8)
@@ -47,7 +55,13 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--save-npy', action='store_true')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--out', required=True, help='output folder')
-    return parser.parse_args()
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
+                        help='override keys of the hierarchy config, e.g. '
+                        'hierarchy.fps=4')
+    args = parser.parse_args()
+    if args.config is None and not args.checkpoints:
+        parser.error('pass a hierarchy config, --checkpoints L1.pth L2.pth ..., or both')
+    return args
 
 
 def write_sample(out: str, index: int, outputs, fps: float, save_npy: bool) -> None:
@@ -65,8 +79,12 @@ def write_sample(out: str, index: int, outputs, fps: float, save_npy: bool) -> N
 
 def main() -> None:
     args = parse_args()
-    hierarchy = Hierarchy.from_config(args.config, args.checkpoints, args.device,
-                                      bn_passes=args.bn_passes)
+    try:
+        hierarchy = Hierarchy.from_config(args.config, args.checkpoints, args.device,
+                                          cfg_options=args.cfg_options,
+                                          bn_passes=args.bn_passes)
+    except (ValueError, FileNotFoundError, KeyError) as error:
+        raise SystemExit(f'error: {error}')
     os.makedirs(args.out, exist_ok=True)
     labels = None
     if args.labels:

@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 
 import hvg  # noqa: F401  (allow-lists checkpoint types for weights_only loading)
 from hvg.engine import NonFiniteError, VideoReadFailureError
+from hvg.models.lowres_sources import check_lowres_source
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -121,6 +122,10 @@ def main(argv=None) -> None:
     cfg = build_config(args)
     if args.launcher != 'none' and not torch.cuda.is_available():
         init_cpu_process_group(cfg, args.launcher)
+    try:
+        check_lowres_source(cfg.model)
+    except (ValueError, FileNotFoundError) as error:
+        raise SystemExit(f'error: {error}')
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()

@@ -12,7 +12,9 @@ num_classes = 3
 
 model = dict(
     # tools/demo.py sets the checkpoint of the level 1 it has just trained.
-    prev_levels=[dict(config='{{ fileDirname }}/demo_l1_clips.py', checkpoint=None)],
+    lowres_source=dict(
+        type='FrozenLevels',
+        levels=[dict(config='{{ fileDirname }}/demo_l1_clips.py', checkpoint=None)]),
     # Departures from the paper, measured in docs/quality.md: as level 1's
     # (plain class embedding and conditional-BatchNorm layers, DiffAugment),
     # and residual_spectral_norm=False: plain 1x1 convs for the low-res

@@ -11,8 +11,10 @@ _base_ = [
 
 model = dict(
     # Level 1, frozen: set its checkpoint, e.g. --cfg-options
-    # model.prev_levels.0.checkpoint=work_dirs/l1_bdd_12f_64/iter_200000.pth
-    prev_levels=[dict(config='{{ fileDirname }}/l1_bdd_12f_64.py', checkpoint=None)],
+    # model.lowres_source.levels.0.checkpoint=work_dirs/l1_bdd_12f_64/iter_200000.pth
+    lowres_source=dict(
+        type='FrozenLevels',
+        levels=[dict(config='{{ fileDirname }}/l1_bdd_12f_64.py', checkpoint=None)]),
     generator=dict(num_frames=12, in_size=64, out_size=128, num_classes=0),
     discriminator=dict(
         # the matching D sees 64x64 pairs: one more downsampling block

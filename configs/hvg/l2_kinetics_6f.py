@@ -11,10 +11,10 @@ num_classes = 600
 
 model = dict(
     # Level 1, frozen: set its checkpoint, e.g. --cfg-options
-    # model.prev_levels.0.checkpoint=work_dirs/l1_kinetics_24f_32/iter_600000.pth
-    prev_levels=[
-        dict(config='{{ fileDirname }}/l1_kinetics_24f_32.py', checkpoint=None)
-    ],
+    # model.lowres_source.levels.0.checkpoint=work_dirs/l1_kinetics_24f_32/iter_600000.pth
+    lowres_source=dict(
+        type='FrozenLevels',
+        levels=[dict(config='{{ fileDirname }}/l1_kinetics_24f_32.py', checkpoint=None)]),
     generator=dict(num_frames=12, in_size=32, out_size=128, num_classes=num_classes),
     discriminator=dict(
         spatial=dict(num_classes=num_classes),

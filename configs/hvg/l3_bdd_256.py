@@ -9,11 +9,13 @@ _base_ = [
 
 model = dict(
     # Levels 1 and 2, frozen: set both checkpoints, e.g. --cfg-options
-    # model.prev_levels.0.checkpoint=... model.prev_levels.1.checkpoint=...
-    prev_levels=[
-        dict(config='{{ fileDirname }}/l1_bdd_12f_64.py', checkpoint=None),
-        dict(config='{{ fileDirname }}/l2_bdd_128.py', checkpoint=None),
-    ],
+    # model.lowres_source.levels.0.checkpoint=... model.lowres_source.levels.1.checkpoint=...
+    lowres_source=dict(
+        type='FrozenLevels',
+        levels=[
+            dict(config='{{ fileDirname }}/l1_bdd_12f_64.py', checkpoint=None),
+            dict(config='{{ fileDirname }}/l2_bdd_128.py', checkpoint=None),
+        ]),
     # 7 units for 4x4 -> 256x256; width as the 128x128 level, one more unit.
     generator=dict(
         num_frames=12, in_size=128, out_size=256, num_classes=0,

@@ -5,9 +5,11 @@ import torch
 from mmengine.config import Config
 from torch import Tensor
 
-from hvg.models.gans import BaseLevelGAN, load_frozen_level, random_windows
+from hvg.models.gans import BaseLevelGAN
 from hvg.models.generators import unroll_generator
 from hvg.models.layers.resample import repeat_frames, resize_frames
+from hvg.models.level_chain import run_levels
+from hvg.models.level_loading import load_level
 
 
 def hierarchy_checkpoints(cfg: Config, checkpoints: Optional[Sequence[str]]) -> List[str]:
@@ -18,12 +20,45 @@ def hierarchy_checkpoints(cfg: Config, checkpoints: Optional[Sequence[str]]) -> 
             raise ValueError(f'{len(levels)} levels but {len(checkpoints)} checkpoints '
                              'were given: pass one per level, level 1 first')
         return list(checkpoints)
-    missing = [lvl['config'] for lvl in levels if not lvl.get('checkpoint')]
+    missing = [lvl.get('config', f'level {i + 1}') for i, lvl in enumerate(levels)
+               if not lvl.get('checkpoint')]
     if missing:
         raise ValueError('no checkpoint for ' + ', '.join(missing) + ': pass '
                          '--checkpoints L1.pth L2.pth ... (level 1 first) or set '
                          'hierarchy.levels.N.checkpoint in the config')
     return [lvl['checkpoint'] for lvl in levels]
+
+
+def _level_kind(level) -> str:
+    return 'an upsampling level' if hasattr(level, 'input_frames') else 'a level 1'
+
+
+def check_chain(levels: Sequence[BaseLevelGAN], names: Sequence[str]) -> None:
+    """Refuse levels that cannot follow each other, naming the file and what differs.
+
+    Level 1 makes videos from noise; each next level must upsample exactly
+    what the level below makes: its input size is the lower level's output
+    size, and a class-conditional hierarchy shares its classes.
+    """
+    def fail(index: int, why: str) -> None:
+        raise ValueError(f'{names[index]} (level {index + 1}) cannot be level '
+                         f'{index + 1} of this hierarchy: {why}. Pass one checkpoint '
+                         'per level, level 1 first, each trained on the level below.')
+
+    for index, level in enumerate(levels):
+        upsampling = hasattr(level, 'input_frames')
+        if (index == 0) == upsampling:
+            fail(index, f'it is {_level_kind(level)}, and level 1 must be a level 1 '
+                 'and every other level an upsampling level')
+        if not index:
+            continue
+        below, gen = levels[index - 1].generator, level.generator
+        if gen.in_size != below.out_size:
+            fail(index, f'it upsamples {gen.in_size}x{gen.in_size} inputs, but level '
+                 f'{index} ({names[index - 1]}) makes {below.out_size}x{below.out_size}')
+        if gen.num_classes != levels[0].generator.num_classes:
+            fail(index, f'it has {gen.num_classes} classes, level 1 '
+                 f'{levels[0].generator.num_classes}')
 
 
 def levels_side_by_side(outputs: Sequence[Tensor]) -> Tensor:
@@ -69,20 +104,52 @@ class Hierarchy:
         self.fps = fps
 
     @classmethod
-    def from_config(cls, config: str, checkpoints: Optional[Sequence[str]] = None,
-                    device: str = 'cpu', **overrides) -> 'Hierarchy':
-        """Build from a hierarchy config (``configs/hvg/hvg*.py``) and checkpoints."""
+    def from_checkpoints(cls, checkpoints: Sequence[str], device: str = 'cpu',
+                         configs: Optional[Sequence[Optional[str]]] = None,
+                         **options) -> 'Hierarchy':
+        """Build from checkpoints alone, level 1 first: each stores its config.
+
+        ``configs[i]`` is only read for a checkpoint that stores no config.
+        Levels that cannot follow each other are refused before any sampling
+        (``check_chain``).
+        """
+        if not checkpoints:
+            raise ValueError('a hierarchy needs at least one checkpoint')
+        configs = list(configs) if configs else [None] * len(checkpoints)
+        levels = [load_level(path, config, what=f'level {i + 1}').to(device)
+                  for i, (path, config) in enumerate(zip(checkpoints, configs))]
+        check_chain(levels, list(checkpoints))
+        return cls(levels, **{k: v for k, v in options.items() if v is not None})
+
+    @classmethod
+    def from_config(cls, config: Optional[str], checkpoints: Optional[Sequence[str]] = None,
+                    device: str = 'cpu', cfg_options: Optional[dict] = None,
+                    **overrides) -> 'Hierarchy':
+        """Build from a hierarchy config (``configs/hvg/hvg*.py``) and/or checkpoints.
+
+        The config gives the sampling options (``hierarchy.bn_passes``,
+        ``fps``...) and, when ``checkpoints`` is None, the checkpoints; its
+        level configs are only needed for checkpoints that store no config.
+        With ``config=None`` the checkpoints alone describe the hierarchy.
+        ``cfg_options`` override the hierarchy config's keys, e.g.
+        ``{'hierarchy.bn_passes': 50}``.
+        """
+        if config is None:
+            if cfg_options:
+                raise ValueError('--cfg-options override a hierarchy config: pass one')
+            return cls.from_checkpoints(checkpoints or [], device, **overrides)
         cfg = Config.fromfile(config)
+        if cfg_options:
+            cfg.merge_from_dict(cfg_options)
         if 'hierarchy' not in cfg:
             raise KeyError(f'{config} is not a hierarchy config: it has no '
                            '`hierarchy = dict(levels=[...])`')
         paths = hierarchy_checkpoints(cfg, checkpoints)
-        levels = [load_frozen_level(lvl['config'], path).to(device)
-                  for lvl, path in zip(cfg.hierarchy['levels'], paths)]
+        configs = [lvl.get('config') for lvl in cfg.hierarchy['levels']]
         options = {k: cfg.hierarchy[k] for k in ('bn_passes', 'bn_batch_size', 'fps')
                    if k in cfg.hierarchy}
         options.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(levels, **options)
+        return cls.from_checkpoints(paths, device, configs, **options)
 
     @property
     def num_classes(self) -> int:
@@ -151,25 +218,20 @@ class Hierarchy:
              noise_std: float, seed: int, window: bool = False,
              chunk_frames: Optional[int] = None,
              inputs: Optional[List] = None) -> List[Tensor]:
-        rng = torch.Generator().manual_seed(seed)
-        seeds = torch.randint(2**31, (len(self.levels), ), generator=rng).tolist()
-        self._prepare_length(0, level1_frames, seeds[0], level1_frames)
-        outputs = [self.levels[0].sample(num, labels=labels, noise_std=noise_std,
-                                         seed=seeds[0])]
-        if inputs is not None:
-            inputs.append(None)
-        for index in range(1, upto):
-            level, lowres = self.levels[index], outputs[-1]
-            if window:
-                lowres = random_windows(lowres, self.train_input_frames[index],
-                                        generator=rng)
-            if inputs is not None:
-                inputs.append(lowres)
-            self._prepare_length(index, lowres.shape[2], seeds[index], level1_frames,
+        """The level chain (``run_levels``) up to level ``upto``, each level's
+        BatchNorm statistics prepared for the length it is given."""
+        levels = self.levels[:upto]
+
+        def prepare(index: int, input_frames: int, level_seed: int) -> None:
+            self._prepare_length(index, input_frames, level_seed, level1_frames,
                                  chunk_frames)
-            kwargs = dict(chunk_frames=chunk_frames) if chunk_frames else {}
-            outputs.append(level.sample(lowres, labels=labels, noise_std=noise_std,
-                                        seed=seeds[index], **kwargs))
+
+        windows = ([None] + self.train_input_frames[1:upto]) if window else None
+        outputs, given = run_levels(levels, num, labels, noise_std, seed, windows=windows,
+                                    prepare=prepare, chunk_frames=chunk_frames,
+                                    level1_frames=level1_frames)
+        if inputs is not None:
+            inputs.extend(given)
         return outputs
 
     @torch.no_grad()

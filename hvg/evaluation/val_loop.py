@@ -41,9 +41,8 @@ def generate_level_samples(level, num: int, noise_std: float, seed: int,
     labels = (torch.randint(generator.num_classes, (num, ), generator=rng)
               if generator.num_classes else None)
     lowres = None
-    if hasattr(level, 'generate_lowres'):
-        lowres = level.generate_lowres(num, labels, noise_std, seed=seed)
-        videos = level.sample(lowres, labels=labels, noise_std=noise_std, seed=seed + 1)
+    if hasattr(level, 'sample_with_inputs'):  # the level chain over its frozen levels
+        videos, lowres = level.sample_with_inputs(num, labels, noise_std, seed)
     else:
         videos = level.sample(num, labels=labels, noise_std=noise_std, seed=seed)
     return (videos, labels, lowres) if with_lowres else (videos, labels)

@@ -135,3 +135,110 @@ def test_hierarchy_configs_chain_their_levels(path):
         frames *= level.model.generator.temporal_factor
     expected = int(path.stem.split('_')[2].rstrip('f')) if 'f_' in path.stem else frames
     assert frames == expected
+
+
+# --- self-describing checkpoints ------------------------------------------------------
+def narrow_level1_checkpoint(path: Path, with_config: bool = True) -> str:
+    """A demo level 1 as ``tools/train.py --cfg-options model.generator.base_channels=4``
+    writes it: other widths than the repository config, its config stored."""
+    from mmengine.registry import init_default_scope
+
+    from hvg.registry import MODELS
+    init_default_scope('hvg')
+    cfg = Config.fromfile(str(REPO / 'configs' / 'hvg' / 'demo_l1_clips.py'))
+    cfg.merge_from_dict({'model.generator.base_channels': 4})
+    state = {'state_dict': MODELS.build(cfg.model).state_dict()}
+    if with_config:
+        state['meta'] = {'cfg': cfg.pretty_text}
+    torch.save(state, path)
+    return str(path)
+
+
+def test_a_level_trained_with_cfg_options_loads_as_it_was_trained(tmp_path,
+                                                                  demo_checkpoints):
+    narrow = narrow_level1_checkpoint(tmp_path / 'narrow_l1.pth')
+    for config in (str(DEMO), None):  # with the hierarchy config, and without
+        hierarchy = Hierarchy.from_config(config, [narrow, demo_checkpoints[1]],
+                                          bn_passes=1, bn_batch_size=2)
+        assert hierarchy.levels[0].generator.base_channels == 4
+        level1, level2 = hierarchy.sample(1, seed=0)
+        assert level2.shape == (1, 3, 24, 64, 64)
+
+
+def test_checkpoints_alone_describe_the_hierarchy(demo_checkpoints):
+    hierarchy = Hierarchy.from_config(None, demo_checkpoints, bn_passes=1)
+    assert len(hierarchy.levels) == 2 and hierarchy.num_classes == 3
+    with pytest.raises(ValueError, match='--cfg-options'):
+        Hierarchy.from_config(None, demo_checkpoints, cfg_options={'a': 1})
+
+
+def test_cfg_options_override_the_hierarchy_config(demo_checkpoints):
+    hierarchy = Hierarchy.from_config(str(DEMO), demo_checkpoints,
+                                      cfg_options={'hierarchy.fps': 3.0})
+    assert hierarchy.fps == 3.0
+
+
+def one_paragraph(error) -> str:
+    message = str(error.value)
+    assert '\n' not in message and len(message) < 1000, message
+    return message
+
+
+def test_levels_in_the_wrong_order_are_refused_naming_the_file(demo_checkpoints):
+    level1, level2 = demo_checkpoints
+    with pytest.raises(ValueError) as error:
+        Hierarchy.from_config(None, [level2, level1])
+    message = one_paragraph(error)
+    assert level2 in message and 'level 1' in message and 'upsampling level' in message
+
+
+def test_a_level_of_another_size_is_refused_naming_what_differs(tmp_path,
+                                                                 demo_checkpoints):
+    """Level 2 of the demo upsamples 32x32: a level 1 making 64x64 cannot feed it."""
+    from mmengine.registry import init_default_scope
+
+    from hvg.registry import MODELS
+    init_default_scope('hvg')
+    cfg = Config.fromfile(str(REPO / 'configs' / 'hvg' / 'demo_l1_clips.py'))
+    cfg.merge_from_dict({'model.generator.out_size': 64,
+                         'model.generator.channel_mults': (4, 4, 2, 2, 1)})
+    path = tmp_path / 'big_l1.pth'
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict(),
+                'meta': {'cfg': cfg.pretty_text}}, path)
+    with pytest.raises(ValueError) as error:
+        Hierarchy.from_config(None, [str(path), demo_checkpoints[1]])
+    message = one_paragraph(error)
+    assert demo_checkpoints[1] in message and 'level 2' in message
+    assert '32x32' in message and '64x64' in message
+
+
+def test_a_checkpoint_of_another_width_without_its_config_is_one_paragraph(
+        tmp_path, demo_checkpoints):
+    """Weights that do not fit the config they are loaded with: the file, the
+    level, the first differing shapes and the count, not a wall of mismatches."""
+    narrow = narrow_level1_checkpoint(tmp_path / 'bare_l1.pth', with_config=False)
+    with pytest.raises(ValueError) as error:
+        Hierarchy.from_config(str(DEMO), [narrow, demo_checkpoints[1]])
+    message = one_paragraph(error)
+    assert narrow in message and 'level 1' in message and 'another width' in message
+    assert 'in the file' in message and 'more)' in message
+    # and with no config to fall back on, it says what to pass
+    with pytest.raises(ValueError, match='stores no config'):
+        Hierarchy.from_config(None, [narrow, demo_checkpoints[1]])
+
+
+def test_sample_tool_takes_checkpoints_alone(tmp_path, demo_checkpoints):
+    env = dict(os.environ, OMP_NUM_THREADS='1')
+    out = tmp_path / 'samples'
+    result = subprocess.run(
+        [sys.executable, 'tools/sample.py', '--checkpoints', *demo_checkpoints,
+         '--num-samples', '1', '--bn-passes', '1', '--out', str(out)],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert (out / 'sample_0000.mp4').is_file()
+    result = subprocess.run(
+        [sys.executable, 'tools/sample.py', '--checkpoints', *demo_checkpoints[::-1],
+         '--out', str(out)], cwd=REPO, env=env, capture_output=True, text=True,
+        timeout=300)
+    assert result.returncode != 0 and 'cannot be level 1' in result.stderr
+    assert 'Traceback' not in result.stderr

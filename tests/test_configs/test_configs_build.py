@@ -73,8 +73,6 @@ def test_config_loads_and_its_model_builds(path):
     upsampling = cfg.model.type == 'UpsamplingLevelGAN'
     extra = {}
     if upsampling:
-        # previous levels are untrained here: condition on data-shaped inputs
-        extra['model.lowres_source'] = 'data'
         if cfg.model.discriminator.get('matching') is not None:
             extra['model.discriminator.matching.base_channels'] = 2
     cfg = tiny_config(path, **extra)

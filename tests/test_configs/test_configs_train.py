@@ -4,8 +4,8 @@ The configs are used as they are, with only the overrides a user would pass as
 ``--cfg-options``: every ``base_channels`` of the model set to 2, a batch of one,
 two iterations. The demo configs train on the bundled sample clips; the Kinetics
 and BDD100K configs on a synthetic video written here. Upsampling levels of the
-paper train on real low-res inputs (``lowres_source='data'``: their previous
-levels are full-size models without checkpoints); the demo level 2 trains as in
+paper train on real low-res inputs (``lowres_source.type=RealLowres``: their
+previous levels are full-size models without checkpoints); the demo level 2 trains as in
 the paper's eq. 3, on fakes of a frozen demo level 1.
 """
 import uuid
@@ -143,9 +143,10 @@ def train_config(path: Path, work_dir: Path, video_root: Path,
     if is_upsampling(cfg):
         if path.stem in GENERATED:
             for i, name in enumerate(GENERATED[path.stem]):
-                overrides[f'model.prev_levels.{i}.checkpoint'] = str(checkpoints[name])
+                overrides[f'model.lowres_source.levels.{i}.checkpoint'] = str(
+                    checkpoints[name])
         else:
-            overrides['model.lowres_source'] = 'data'
+            overrides['model.lowres_source.type'] = 'RealLowres'
     cfg.merge_from_dict(overrides)
     return cfg
 
@@ -179,7 +180,10 @@ def test_config_trains_two_iterations(path, tmp_path, video_root, checkpoints):
     state = ckpt['state_dict']
     assert any(k.startswith('generator.') for k in state)
     assert any(k.startswith('discriminator.') for k in state)
-    assert not any(k.startswith('prev_levels.') for k in state)
+    assert not any(k.startswith(('prev_levels.', 'lowres_source.')) for k in state)
+    # the checkpoint describes its run: the resolved config, overrides included
+    stored = Config.fromstring(ckpt['meta']['cfg'], file_format='.py')
+    assert stored.model.generator == cfg.model.generator
     tensors = tensors_in(state)
     assert tensors and all(torch.isfinite(t).all() for t in tensors)
 
@@ -195,10 +199,10 @@ def test_config_trains_two_iterations(path, tmp_path, video_root, checkpoints):
     if is_upsampling(cfg):
         assert (model.discriminator.matching is None) == path.stem.endswith('_nomd')
         if path.stem in GENERATED:
-            assert model.lowres_source == 'generated'
-            assert len(model.prev_levels) == len(GENERATED[path.stem])
+            assert type(model.lowres_source).__name__ == 'FrozenLevels'
+            assert len(model.lowres_source.levels) == len(GENERATED[path.stem])
         else:
-            assert model.lowres_source == 'data' and len(model.prev_levels) == 0
+            assert type(model.lowres_source).__name__ == 'RealLowres'
     else:
         assert model.discriminator.matching is None
 
@@ -254,7 +258,7 @@ def test_pipeline_agrees_with_the_generator(path):
 
 def test_bdd_hierarchy_names_its_previous_levels():
     def names(stem):
-        prev_levels = load(CONFIG_DIR / f'{stem}.py').model.prev_levels
+        prev_levels = load(CONFIG_DIR / f'{stem}.py').model.lowres_source.levels
         return [Path(p.config).stem for p in prev_levels]
 
     assert names('l2_bdd_128') == ['l1_bdd_12f_64']
@@ -266,10 +270,12 @@ def test_previous_levels_feed_this_level(path):
     """The last previous level makes what this level takes: its size, enough
     frames for a window, the same classes, at the low-res view's frame rate."""
     cfg = load(path)
-    assert cfg.model.prev_levels, 'an upsampling level names its previous levels'
-    for prev in cfg.model.prev_levels:
+    source = cfg.model.lowres_source
+    assert source.type == 'FrozenLevels' and source.levels, \
+        'an upsampling level of the paper trains on its previous levels (eq. 3)'
+    for prev in source.levels:
         assert Path(prev.config).is_file(), prev.config
-    prev = load(cfg.model.prev_levels[-1].config)
+    prev = load(source.levels[-1].config)
     generator, prev_generator = cfg.model.generator, prev.model.generator
     assert prev_generator.out_size == generator.in_size
     assert prev_generator.num_frames >= generator.num_frames // generator.temporal_factor

@@ -65,7 +65,7 @@ train_dataloader = dict(dataset=dict(pipeline=[
 LEVEL2_LEAF = '''
 _base_ = [{base!r}]
 ''' + SGD + '''
-model = dict(lowres_source='data', prev_levels=[])
+model = dict(lowres_source=dict(_delete_=True, type='RealLowres'))
 train_dataloader = dict(dataset=dict(pipeline=[
     dict(type='DecordInit'),
     dict(type='SampleFrames', clip_len=8, frame_interval=2, random_offset=False),
@@ -166,11 +166,14 @@ def test_each_trained_network_is_wrapped_and_frozen_levels_are_not(tmp_path):
     torch.save({'state_dict': MODELS.build(level1.model).state_dict()}, tmp_path / 'l1.pth')
     level2 = Config.fromfile(str(CONFIGS / 'demo_l2_clips.py'))
     level2.merge_from_dict({
-        'model.prev_levels': [dict(config=str(tmp_path / 'l1.py'),
-                                   checkpoint=str(tmp_path / 'l1.pth'))],
+        'model.lowres_source.levels': [dict(config=str(tmp_path / 'l1.py'),
+                                            checkpoint=str(tmp_path / 'l1.pth'))],
         **{o.split('=')[0]: int(o.split('=')[1]) for o in TINY[:3]},
         'model.discriminator.matching.base_channels': 2})
     model = MODELS.build(level2.model)
+    model.prepare_lowres_source()  # what the first training step does
+    frozen = {id(p) for level in model.lowres_source.levels for p in level.parameters()}
+    assert frozen and not frozen & {id(p) for p in model.parameters()}
     plain_keys = list(model.state_dict())
     dist.init_process_group('gloo', init_method=f'tcp://127.0.0.1:{free_port()}',
                             rank=0, world_size=1)
@@ -180,7 +183,7 @@ def test_each_trained_network_is_wrapped_and_frozen_levels_are_not(tmp_path):
         children = dict(wrapped.module.named_children())
         assert isinstance(children['generator'], MMDistributedDataParallel)
         assert isinstance(children['discriminator'], MMDistributedDataParallel)
-        assert not isinstance(children['prev_levels'], MMDistributedDataParallel)
+        assert 'prev_levels' not in children  # frozen levels are not submodules
         assert list(wrapped.module.state_dict()) == plain_keys
     finally:
         dist.destroy_process_group()

@@ -30,7 +30,7 @@ def val_dataloader(pipeline):
 def test_grounding_metric_with_the_runner_on_level2(demo_checkpoints, i3d_file, tmp_path):
     cfg = Config.fromfile(str(CONFIGS / 'demo_l2_clips.py'))
     cfg.merge_from_dict({
-        'model.prev_levels.0.checkpoint': demo_checkpoints[0],
+        'model.lowres_source.levels.0.checkpoint': demo_checkpoints[0],
         'model.generator.base_channels': 2,
         'model.discriminator.spatial.base_channels': 2,
         'model.discriminator.temporal.base_channels': 2,

@@ -10,6 +10,7 @@ from mmengine.registry import init_default_scope
 
 from hvg.evaluation.grounding import grounding_scores
 from hvg.models.augment import DiffAugment
+from hvg.models.gans import LevelBatch, Sample
 from hvg.registry import MODELS
 
 CONFIGS = Path(__file__).parents[2] / 'configs' / 'hvg'
@@ -78,8 +79,6 @@ def test_level_discriminators_see_augmented_inputs(name):
             **{f'model.discriminator.{d}.base_channels': 2
                for d in ('spatial', 'temporal', 'matching')
                if d in cfg.model.discriminator}}
-    if name == 'demo_l2_clips':
-        tiny.update({'model.lowres_source': 'data', 'model.prev_levels': []})
     cfg.merge_from_dict(tiny)
     plain_cfg = cfg.model.copy()
     plain_cfg['augment'] = None
@@ -87,10 +86,9 @@ def test_level_discriminators_see_augmented_inputs(name):
     torch.manual_seed(0)
     video = torch.rand(2, 3, cfg.model.generator.num_frames, cfg.model.generator.out_size,
                        cfg.model.generator.out_size) * 2 - 1
-    sample = dict(video=video)
-    if name == 'demo_l2_clips':
-        sample['lowres'] = video[:, :, ::2, ::2, ::2]
-    batch = dict(labels=torch.tensor([0, 1]))
+    lowres = video[:, :, ::2, ::2, ::2] if name == 'demo_l2_clips' else None
+    sample = Sample(video=video, lowres=lowres)
+    batch = LevelBatch(real=video, labels=torch.tensor([0, 1]), lowres=lowres)
     torch.manual_seed(5)
     first = plain.discriminate(sample, batch)
     torch.manual_seed(5)

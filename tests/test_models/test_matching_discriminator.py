@@ -32,7 +32,8 @@ def test_defaults_are_the_temporal_architecture_on_pairs():
 
 def test_scores_one_per_high_res_frame():
     d = build()
-    scores = d(*videos())
+    video, lowres = videos()
+    scores = d(video, lowres=lowres)
     assert scores.shape == (B, T)
     assert torch.isfinite(scores).all()
 
@@ -55,7 +56,7 @@ def test_the_pair_is_repeated_lowres_then_downsampled_video():
     torch.testing.assert_close(d.make_pair(constant, lowres)[:, 3:],
                                constant[..., :IN_SIZE, :IN_SIZE])
     # the trunk scores exactly that pair
-    torch.testing.assert_close(d(video, lowres),
+    torch.testing.assert_close(d(video, lowres=lowres),
                                TemporalDiscriminator.forward(d, pair))
 
 
@@ -63,8 +64,8 @@ def test_scores_depend_on_the_pairing():
     d = build()
     video, lowres = videos()
     other = torch.randn_like(lowres)
-    assert (d(video, lowres) - d(video, other)).abs().max() > 1e-4
-    torch.testing.assert_close(d(video, lowres), d(video, lowres))
+    assert (d(video, lowres=lowres) - d(video, lowres=other)).abs().max() > 1e-4
+    torch.testing.assert_close(d(video, lowres=lowres), d(video, lowres=lowres))
 
 
 @pytest.mark.parametrize('video_shape, lowres_shape, match', [
@@ -75,15 +76,15 @@ def test_scores_depend_on_the_pairing():
 ])
 def test_mismatched_inputs_are_refused(video_shape, lowres_shape, match):
     with pytest.raises(ValueError, match=match):
-        build()(torch.randn(*video_shape), torch.randn(*lowres_shape))
+        build()(torch.randn(*video_shape), lowres=torch.randn(*lowres_shape))
 
 
 def test_class_conditional_matching_needs_labels():
     d = build(num_classes=4)
     video, lowres = videos()
-    assert d(video, lowres, torch.tensor([0, 3])).shape == (B, T)
+    assert d(video, torch.tensor([0, 3]), lowres).shape == (B, T)
     with pytest.raises(ValueError, match='class-conditional'):
-        d(video, lowres)
+        d(video, lowres=lowres)
 
 
 # --- group -----------------------------------------------------------------------
@@ -94,7 +95,7 @@ def test_group_concatenates_spatial_temporal_matching():
     scores = group(video, None, lowres=lowres)
     assert scores.shape == (B, 3 + T + T)
     # in that order: the matching scores are the last T, the temporal ones before
-    torch.testing.assert_close(scores[:, -T:], group.matching(video, lowres))
+    torch.testing.assert_close(scores[:, -T:], group.matching(video, lowres=lowres))
     torch.testing.assert_close(scores[:, 3:3 + T], group.temporal(video))
     with pytest.raises(ValueError, match='lowres'):
         group(video)
@@ -111,3 +112,24 @@ def test_group_of_only_a_matching_discriminator():
     group = DiscriminatorGroup(matching=MATCHING).eval()
     assert isinstance(group.matching, MatchingDiscriminator)
     assert group(*videos()[:1], lowres=videos()[1]).shape == (B, T)
+
+
+def test_a_new_discriminator_kind_is_a_registered_class_and_a_config_line():
+    """The group takes any named member with the one call signature."""
+    from hvg.registry import MODELS
+
+    @MODELS.register_module(force=True)
+    class MeanFrameDiscriminator(torch.nn.Module):
+        """A toy member: one score per frame, its mean intensity."""
+
+        def forward(self, video, labels=None, lowres=None):
+            return video.mean(dim=(1, 3, 4))
+
+    group = build(dict(type='DiscriminatorGroup', temporal=TEMPORAL,
+                       frame_mean=dict(type='MeanFrameDiscriminator')))
+    video, lowres = videos()
+    scores = group(video, None, lowres)
+    assert group.names == ['temporal', 'frame_mean']
+    assert scores.shape == (B, T + T)
+    torch.testing.assert_close(scores[:, T:], video.mean(dim=(1, 3, 4)))
+    assert group.matching is None

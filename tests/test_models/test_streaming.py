@@ -42,7 +42,6 @@ TOL = 1e-5
 def tiny_l2_config() -> Config:
     cfg = Config.fromfile(str(L2_CONFIG))
     cfg.merge_from_dict({
-        'model.lowres_source': 'data',
         # the paper's conditioning (spectral norm everywhere), not the demo's
         # plain, zero-initialised layers: the negative controls below need the
         # condition's full effect at initialisation to be 100x the tolerance

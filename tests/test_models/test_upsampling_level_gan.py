@@ -2,8 +2,9 @@
 the frozen previous levels; and ``unroll_generator`` (appendix A).
 
 The level is the demo level 2 (``configs/hvg/demo_l2_clips.py``) at tiny widths,
-on top of a checkpoint of the demo level 1 built from its own config, unchanged
-(previous levels are always built from their own config files).
+on top of a checkpoint of the demo level 1 built from its own config (a
+checkpoint that stores no config: ``FrozenLevels`` builds it from the config
+it names).
 """
 import re
 from pathlib import Path
@@ -19,7 +20,9 @@ from mmengine.runner import load_state_dict as mmengine_load_state_dict
 
 import hvg.engine  # noqa: F401 (registers MultiOptimWrapperConstructor)
 import hvg.models  # noqa: F401 (registers)
-from hvg.models.gans import UpsamplingLevelGAN, random_windows
+from hvg.models.gans import UpsamplingLevelGAN
+from hvg.models.level_chain import random_windows
+from hvg.models.lowres_sources import FrozenLevels, RealLowres, check_lowres_source
 from hvg.models.generators import frame_batch_norms, unroll_generator
 from hvg.registry import MODELS
 
@@ -30,6 +33,8 @@ BATCH_SIZE = 2
 LABELS = torch.tensor([0, 2])
 # the demo level 2: 4 frames of 32x32 -> 8 frames of 64x64, over level 1's 12 frames
 IN_FRAMES, IN_SIZE, OUT_FRAMES, OUT_SIZE, L1_FRAMES = 4, 32, 8, 64, 12
+# train on the batch's real low-res clips (as --cfg-options would switch it)
+REAL_LOWRES = {'model.lowres_source.type': 'RealLowres'}
 
 
 # --- building -------------------------------------------------------------------------
@@ -47,7 +52,8 @@ def tiny_l2_config(checkpoint=None, **overrides) -> Config:
     """The demo level 2 at tiny width, as ``--cfg-options`` would make it."""
     cfg = Config.fromfile(str(L2_CONFIG))
     cfg.merge_from_dict({
-        'model.prev_levels.0.checkpoint': None if checkpoint is None else str(checkpoint),
+        'model.lowres_source.levels.0.checkpoint':
+            None if checkpoint is None else str(checkpoint),
         'model.generator.base_channels': 2,
         'model.discriminator.spatial.base_channels': 2,
         'model.discriminator.temporal.base_channels': 2,
@@ -137,8 +143,9 @@ class Spy:
         self.gen_lowres: List[torch.Tensor] = []
         self.gen_out: List[torch.Tensor] = []
         self.matching: List[tuple] = []
-        if len(model.prev_levels):
-            level1 = model.prev_levels[0]
+        if isinstance(model.lowres_source, FrozenLevels):
+            model.prepare_lowres_source()
+            level1 = model.lowres_source.levels[0]
             original = level1.sample
 
             def sample(*args, **kwargs):
@@ -153,18 +160,21 @@ class Spy:
             lambda m, args: self.gen_lowres.append(args[1].detach().clone()))
         model.generator.register_forward_hook(
             lambda m, args, out: self.gen_out.append(out.detach().clone()))
+        # forward(video, labels, lowres), positional from the group
         model.discriminator.matching.register_forward_pre_hook(
             lambda m, args: self.matching.append(
-                (args[0].detach().clone(), args[1].detach().clone())))
+                (args[0].detach().clone(), args[2].detach().clone())))
 
 
 # --- eq. 3: fakes from the frozen level 1 ---------------------------------------------
 def test_fake_inputs_are_windows_of_the_frozen_level1(l1_checkpoint, set_iter,
                                                       monkeypatch):
     model, optim_wrapper = build_with_optim(l1_checkpoint)
-    assert model.lowres_source == 'generated' and len(model.prev_levels) == 1
+    assert isinstance(model.lowres_source, FrozenLevels)
+    assert not model.lowres_source.loaded, 'building reads no checkpoint'
     assert model.input_frames == IN_FRAMES
     spy = Spy(model, monkeypatch)
+    assert len(model.lowres_source.levels) == 1
     batch = make_batch()
     real_highres = to_float(batch['inputs']['highres'])
     real_lowres = to_float(batch['inputs']['lowres'])
@@ -198,7 +208,8 @@ def test_fake_inputs_are_windows_of_the_frozen_level1(l1_checkpoint, set_iter,
 
 def test_level1_is_frozen_and_outside_training(l1_checkpoint, set_iter):
     model, optim_wrapper = build_with_optim(l1_checkpoint)
-    level1 = model.prev_levels[0]
+    model.prepare_lowres_source()
+    level1 = model.lowres_source.levels[0]
     before = state_of(level1)
     assert any('running_mean' in k for k in before), 'buffers are compared too'
     assert any(k.endswith('_u') for k in before), 'spectral-norm vectors too'
@@ -233,14 +244,15 @@ def test_state_dict_leaves_out_the_frozen_levels(l1_checkpoint):
     other = build_level2(l1_checkpoint)  # another initialisation of level 2
     state = other.state_dict()
     assert state, 'the state dict holds level 2'
-    assert not [k for k in state if k.startswith('prev_levels.')]
+    assert not [k for k in state if k.startswith(('prev_levels.', 'lowres_source.'))]
     assert any(k.startswith('generator.') for k in state)
     assert any(k.startswith('discriminator.') for k in state)
 
-    level1_before = state_of(model.prev_levels[0])
+    model.prepare_lowres_source()
+    level1_before = state_of(model.lowres_source.levels[0])
     result = model.load_state_dict(state)  # strict: the frozen levels are no gap
     assert not result.missing_keys and not result.unexpected_keys
-    assert_same_state(level1_before, model.prev_levels[0])
+    assert_same_state(level1_before, model.lowres_source.levels[0])
     loaded = model.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in state.items())
 
@@ -249,9 +261,10 @@ def test_mmengine_checkpoint_loading_leaves_the_frozen_levels(l1_checkpoint):
     """The path of the Runner's ``load_from`` and ``resume``."""
     model = build_level2(l1_checkpoint)
     state = build_level2(l1_checkpoint).state_dict()
-    level1_before = state_of(model.prev_levels[0])
+    model.prepare_lowres_source()
+    level1_before = state_of(model.lowres_source.levels[0])
     mmengine_load_state_dict(model, state, strict=True)
-    assert_same_state(level1_before, model.prev_levels[0])
+    assert_same_state(level1_before, model.lowres_source.levels[0])
     loaded = model.state_dict()
     assert all(torch.equal(loaded[k], v) for k, v in state.items())
 
@@ -259,8 +272,8 @@ def test_mmengine_checkpoint_loading_leaves_the_frozen_levels(l1_checkpoint):
 # --- lowres sources -------------------------------------------------------------------
 def test_data_source_needs_no_checkpoint_and_uses_the_real_lowres(set_iter,
                                                                   monkeypatch):
-    model, optim_wrapper = build_with_optim(None, **{'model.lowres_source': 'data'})
-    assert model.lowres_source == 'data' and len(model.prev_levels) == 0
+    model, optim_wrapper = build_with_optim(None, **REAL_LOWRES)
+    assert isinstance(model.lowres_source, RealLowres)
     spy = Spy(model, monkeypatch)
     batch = make_batch()
     real_lowres = to_float(batch['inputs']['lowres'])
@@ -275,24 +288,35 @@ def test_data_source_needs_no_checkpoint_and_uses_the_real_lowres(set_iter,
         assert torch.equal(lowres, real_lowres)
 
 
+def test_every_upsampling_config_builds_with_no_checkpoint_on_disk():
+    for path in sorted(CONFIG_DIR.glob('l[23]_*.py')) + [L2_CONFIG]:
+        model = MODELS.build(Config.fromfile(str(path)).model)
+        assert isinstance(model.lowres_source, FrozenLevels), path.name
+        assert not model.lowres_source.loaded
+
+
 def test_generated_source_with_a_missing_checkpoint_says_how_to_make_it(tmp_path):
     missing = tmp_path / 'no_such_level1.pth'
-    with pytest.raises(FileNotFoundError) as error:
-        build_level2(missing)
-    message = str(error.value)
-    assert str(missing) in message
-    assert 'python tools/train.py' in message
-    assert 'demo_l1_clips.py' in message
+    model = build_level2(missing)  # building reads nothing
+    for check in (model.prepare_lowres_source,
+                  lambda: check_lowres_source(tiny_l2_config(missing).model)):
+        with pytest.raises(FileNotFoundError) as error:
+            check()
+        message = str(error.value)
+        assert str(missing) in message
+        assert 'python tools/train.py' in message
+        assert 'demo_l1_clips.py' in message
 
 
-def test_generated_source_without_a_checkpoint_is_refused():
+def test_generated_source_without_a_checkpoint_is_refused_when_it_is_needed():
+    model = build_level2(None)  # the config's own default builds
     with pytest.raises(ValueError, match=r'no checkpoint.*demo_l1_clips\.py'):
-        build_level2(None)  # the config's own default
+        model.prepare_lowres_source()
 
 
 def test_generated_source_without_previous_levels_is_refused():
-    with pytest.raises(ValueError, match='prev_levels'):
-        build_level2(None, **{'model.prev_levels': []})
+    with pytest.raises(ValueError, match='levels'):
+        build_level2(None, **{'model.lowres_source.levels': []})
 
 
 def test_unknown_lowres_source_is_refused():
@@ -351,14 +375,15 @@ def test_preview_shows_the_level1_input_beside_the_output(l1_checkpoint, monkeyp
     assert len(spy.level1_calls) == 1
     assert torch.equal(spy.level1_calls[0]['kwargs']['labels'], labels)
     assert -1 not in window_starts(lowres, spy.level1_calls[0]['out'])
-    # ... and the right half is level 2's sample of it
-    assert torch.equal(output, model.sample(lowres, labels=labels, seed=0))
+    # ... and the right half is level 2's sample of it, through the level chain
+    chained, given = model.sample_with_inputs(3, labels=labels, seed=0)
+    assert torch.equal(output, chained) and torch.equal(lowres, given)
     # fixed noise: the samples hook shows the same samples every time
     assert torch.equal(video, model.preview(3, labels=labels, seed=0))
 
 
 def test_preview_of_a_data_level_shows_the_last_real_lowres(set_iter):
-    model, optim_wrapper = build_with_optim(None, **{'model.lowres_source': 'data'})
+    model, optim_wrapper = build_with_optim(None, **REAL_LOWRES)
     with pytest.raises(RuntimeError, match='train a step first'):
         model.preview(2)
     batch = make_batch()
@@ -372,7 +397,7 @@ def test_preview_of_a_data_level_shows_the_last_real_lowres(set_iter):
 
 
 def test_sample_is_deterministic_for_a_seed_in_eval_mode():
-    model = build_level2(None, **{'model.lowres_source': 'data'}).eval()
+    model = build_level2(None, **REAL_LOWRES).eval()
     lowres = torch.rand(2, 3, IN_FRAMES, IN_SIZE, IN_SIZE) * 2 - 1
     rng_state = torch.get_rng_state()
     first = model.sample(lowres, labels=LABELS, seed=5)
@@ -439,3 +464,19 @@ def test_unroll_generator_recomputes_per_frame_statistics():
     assert torch.equal(video, generator(noise, lowres, labels))
     with pytest.raises(ValueError, match='lowres must be'):
         generator(noise, lowres[:, :, :IN_FRAMES], labels)
+
+
+def test_trains_on_a_level1_trained_with_other_widths(tmp_path, set_iter):
+    """A level 1 trained with ``--cfg-options model.generator.base_channels=4`` is
+    rebuilt from the config its checkpoint stores, not from demo_l1_clips.py."""
+    init_default_scope('hvg')
+    cfg = Config.fromfile(str(L1_CONFIG))
+    cfg.merge_from_dict({'model.generator.base_channels': 4})
+    path = tmp_path / 'narrow_l1.pth'
+    torch.save({'state_dict': MODELS.build(cfg.model).state_dict(),
+                'meta': {'cfg': cfg.pretty_text}}, path)
+    model, optim_wrapper = build_with_optim(path)
+    set_iter(1)
+    log_vars = model.train_step(make_batch(), optim_wrapper)
+    assert model.lowres_source.levels[0].generator.base_channels == 4
+    assert log_vars['nonfinite'].item() == 0

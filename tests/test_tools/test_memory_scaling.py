@@ -120,7 +120,7 @@ def test_point_config():
     level2 = ms.point_config(ms.DEFAULT_CONFIGS['level2'], 'level2', 96, 0.25, None)
     assert level2.model.generator.num_frames == 12
     assert level2.model.generator.in_size == 64
-    assert level2.model.lowres_source == 'data'
+    assert level2.model.lowres_source == dict(type='RealLowres')
     assert level2.model.discriminator.matching.base_channels == 12
 
 

@@ -6,7 +6,7 @@
 Runs the level's real ``train_step`` (D step every iteration, G step every
 ``discriminator_steps``) on a synthetic uint8 batch of the config's clip
 shape, so data loading is excluded. Upsampling levels run with
-``lowres_source='data'`` (no checkpoint of the previous levels needed): the
+``lowres_source=RealLowres`` (no checkpoint of the previous levels needed): the
 frozen previous levels' no-grad forward pass is not counted. Reports the mean over whole D/G cycles.
 Peak memory: on CUDA, ``torch.cuda.max_memory_allocated``; on the CPU, the
 process's peak resident set size (``ru_maxrss``) and its growth over the
@@ -61,7 +61,8 @@ def main() -> None:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     if cfg.model.get('lowres_source'):
-        cfg.model.lowres_source = 'data'
+        # the level's own step, without the frozen levels' sampling in it
+        cfg.model.lowres_source = dict(type='RealLowres')
     init_default_scope('hvg')
     model = MODELS.build(cfg.model).to(args.device)
     optim_wrapper = build_optim_wrapper(model, cfg.optim_wrapper)

@@ -10,7 +10,7 @@ output. For every output length F this compares, at batch 1,
 plus the halo (``hvg.models.generators.stream_upsample``; C defaults to
 ``default_chunk_frames``), which gives the same video.
 
-The level is built from its config with ``lowres_source='data'`` and random
+The level is built from its config (no checkpoint is read) with random
 weights: time and memory do not depend on the weights' values. Neither do they
 depend on the BatchNorm statistics' values, which are only needed at the right
 length: they are recomputed with ``--bn-passes`` dummy passes (``unroll_generator``,
@@ -226,7 +226,6 @@ def main() -> None:
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
-    cfg.model.lowres_source = 'data'  # no previous levels: random inputs
     with tempfile.TemporaryDirectory() as tmp:
         # children read the merged config, --cfg-options applied once here
         args.merged_config = osp.join(tmp, 'config.py')

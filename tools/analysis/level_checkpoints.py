@@ -32,7 +32,7 @@ from hvg.evaluation import I3DExtractor
 from hvg.evaluation.class_consistency import class_consistency
 from hvg.evaluation.grounding import GroundingAccumulator, grounding_summary
 from hvg.evaluation.real_clips import eval_dataset_cfg, real_batches
-from hvg.models.gans import load_frozen_level
+from hvg.models import load_level
 from hvg.utils.cli import positive_int
 
 
@@ -77,7 +77,7 @@ def level1_scores(args, level_cfg: Config):
     fake_labels = torch.arange(classes).repeat_interleave(-(-args.num_samples // classes))
     fake_labels = fake_labels[:args.num_samples]
     for path in args.checkpoints:
-        level = load_frozen_level(args.config, path)
+        level = load_level(path, args.config)
         videos = level.sample(len(fake_labels), labels=fake_labels, seed=args.seed)
         yield path, class_consistency(extractor, real, labels, videos, fake_labels)
 
@@ -91,7 +91,7 @@ def upsampling_scores(args, level_cfg: Config):
     for batch in pairs:
         real.update(batch['video']['lowres'], batch['video']['highres'])
     for path in args.checkpoints:
-        level = load_frozen_level(args.config, path)
+        level = load_level(path, args.config)
         scores = GroundingAccumulator()
         for batch in pairs:
             lowres = batch['video']['lowres'].float() / 127.5 - 1

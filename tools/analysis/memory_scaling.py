@@ -24,7 +24,7 @@ synthetic uint8 batch (as ``benchmark_train.py``), for ``--warmup-cycles``
 untimed and ``--cycles`` timed whole D/G cycles (``discriminator_steps`` train
 steps: D updates every step, G every ``discriminator_steps``-th, so a cycle is
 two D updates and one G update). ``seconds_per_step`` is the time of one cycle.
-Upsampling levels use ``lowres_source='data'``: no previous-level checkpoint is
+Upsampling levels use ``lowres_source=RealLowres``: no previous-level checkpoint is
 needed, and the frozen level 1's no-grad forward pass, not part of level 2's
 training graph, is not counted.
 
@@ -125,7 +125,8 @@ def point_config(config: str, model: str, frames: int, width: float,
     if model != 'level2':
         cfg.model.generator.num_frames = clip_frames(model, frames)
     if cfg.model.get('lowres_source'):
-        cfg.model.lowres_source = 'data'
+        # the level's own step, without the frozen levels' sampling in it
+        cfg.model.lowres_source = dict(type='RealLowres')
     return cfg
 
 

@@ -9,10 +9,11 @@ model = dict(
     # section 5.1: global-synchronous batch norm, per-frame statistics over the
     # global batch of all ranks (a no-op in one process)
     sync_bn=True,
-    # 'generated': fake pairs use x_{l-1} from the frozen previous levels
-    # (eq. 3); 'data': from the batch's real low-res clip (no checkpoint needed).
-    lowres_source='generated',
-    prev_levels=[],  # [dict(config=..., checkpoint=...)], level 1 first
+    # Where fake pairs' x_{l-1} comes from (hvg/models/lowres_sources.py): the
+    # leaf configs use FrozenLevels (eq. 3: the trained previous levels, set
+    # with --cfg-options model.lowres_source.levels.0.checkpoint=PATH);
+    # RealLowres conditions on the batch's real low-res clip (no checkpoint).
+    lowres_source=dict(type='RealLowres'),
     data_preprocessor=dict(type='VideoDataPreprocessor'),
     generator=dict(
         type='UpsamplingGenerator',

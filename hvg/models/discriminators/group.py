@@ -1,5 +1,5 @@
 """Several discriminators judged as one: their outputs are concatenated."""
-from typing import Optional
+from typing import List, Optional
 
 import torch
 import torch.nn as nn
@@ -17,35 +17,34 @@ class DiscriminatorGroup(nn.Module):
     upsampling levels. Keeping them in one module gives the level one optimizer
     and one DDP wrapper for all of its discriminators.
 
-    Args:
-        spatial: config of the spatial discriminator, or None.
-        temporal: config of the temporal discriminator, or None.
-        matching: config of the matching discriminator (upsampling levels), or
-            None.
+    The group is open: any keyword names a discriminator config. The paper's
+    ``spatial``, ``temporal`` and ``matching`` come first, in that order, then
+    any others in the config's order; a ``None`` entry leaves one out (the "No MD" ablation sets
+    ``matching=None``) and reads back as ``None``. Every member has the one
+    call signature ``forward(video, labels=None, lowres=None) -> (B, N_d)``;
+    a member that needs no low-res input ignores it. So a new discriminator
+    kind is a registered class and a config line.
 
     Shapes: ``forward(video (B, C, T, H, W), labels, lowres (B, C, T_in, h, w))``
-    -> scores ``(B, N)``, N being the total number of output locations, in the
-    order spatial, temporal, matching. ``lowres`` is required when a matching
-    discriminator is configured and ignored otherwise (e.g. the "No MD"
-    ablation gets the same inputs as the full model).
+    -> scores ``(B, N)``, N being the total number of output locations of the
+    members, in order.
     """
 
     def __init__(self, spatial: Optional[dict] = None, temporal: Optional[dict] = None,
-                 matching: Optional[dict] = None):
+                 matching: Optional[dict] = None, **others: Optional[dict]):
         super().__init__()
-        self.spatial = MODELS.build(spatial) if spatial is not None else None
-        self.temporal = MODELS.build(temporal) if temporal is not None else None
-        self.matching = MODELS.build(matching) if matching is not None else None
-        if self.spatial is None and self.temporal is None and self.matching is None:
+        self.names: List[str] = []
+        members = dict(spatial=spatial, temporal=temporal, matching=matching, **others)
+        for name, cfg in members.items():
+            if cfg is None:
+                setattr(self, name, None)
+                continue
+            self.add_module(name, MODELS.build(cfg))
+            self.names.append(name)
+        if not self.names:
             raise ValueError('a DiscriminatorGroup needs at least one discriminator')
 
     def forward(self, video: Tensor, labels: Optional[Tensor] = None,
                 lowres: Optional[Tensor] = None) -> Tensor:
-        scores = [d(video, labels) for d in (self.spatial, self.temporal)
-                  if d is not None]
-        if self.matching is not None:
-            if lowres is None:
-                raise ValueError('this DiscriminatorGroup has a matching '
-                                 'discriminator: pass the low-res input as `lowres`')
-            scores.append(self.matching(video, lowres, labels))
-        return torch.cat(scores, dim=1)
+        return torch.cat([getattr(self, name)(video, labels, lowres)
+                          for name in self.names], dim=1)

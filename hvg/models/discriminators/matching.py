@@ -28,8 +28,9 @@ class MatchingDiscriminator(TemporalDiscriminator):
     Args: as ``TemporalDiscriminator``; ``in_channels`` counts both videos (6 for
     two RGB videos).
 
-    Shapes: ``forward(video (B, C, T, H, W), lowres (B, C, T_in, h, w), labels)``
-    with ``T`` a multiple of ``T_in`` returns scores ``(B, T)``.
+    Shapes: ``forward(video (B, C, T, H, W), labels, lowres (B, C, T_in, h, w))``
+    with ``T`` a multiple of ``T_in`` returns scores ``(B, T)`` (the group's
+    call signature; ``lowres`` is required).
     """
 
     def __init__(self, in_channels: int = 6, base_channels: int = 96,
@@ -58,6 +59,9 @@ class MatchingDiscriminator(TemporalDiscriminator):
                                     antialias=True)
         return torch.cat([repeat_frames(lowres, T), downsampled], dim=1)
 
-    def forward(self, video: Tensor, lowres: Tensor,
-                labels: Optional[Tensor] = None) -> Tensor:
+    def forward(self, video: Tensor, labels: Optional[Tensor] = None,
+                lowres: Optional[Tensor] = None) -> Tensor:
+        if lowres is None:
+            raise ValueError('the matching discriminator judges (video, low-res input) '
+                             'pairs: pass the low-res input as `lowres`')
         return super().forward(self.make_pair(video, lowres), labels)

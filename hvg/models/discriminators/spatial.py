@@ -42,6 +42,8 @@ class SpatialDiscriminator(nn.Module):
                                                  *video.shape[3:])
         return video.gather(2, index)
 
-    def forward(self, video: Tensor, labels: Optional[Tensor] = None) -> Tensor:
+    def forward(self, video: Tensor, labels: Optional[Tensor] = None,
+                lowres: Optional[Tensor] = None) -> Tensor:
+        """Scores of ``video``; ``lowres`` is ignored (the group's call signature)."""
         check_video(video, self.in_channels)
         return frame_scores(self.blocks, self.head, self.sample_frames(video), labels)

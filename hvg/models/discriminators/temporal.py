@@ -36,7 +36,9 @@ class TemporalDiscriminator(nn.Module):
         self.head = ProjectionHead(base_channels * channel_mults[-1], num_classes,
                                    use_spectral_norm)
 
-    def forward(self, video: Tensor, labels: Optional[Tensor] = None) -> Tensor:
+    def forward(self, video: Tensor, labels: Optional[Tensor] = None,
+                lowres: Optional[Tensor] = None) -> Tensor:
+        """Scores of ``video``; ``lowres`` is ignored (the group's call signature)."""
         check_video(video, self.in_channels)
         if self.input_downsample > 1:
             k = self.input_downsample

@@ -12,6 +12,7 @@ from torch import Tensor
 
 from hvg.registry import MODELS
 from ..layers import convert_sync_frame_bn
+from .step import LevelBatch, Sample
 
 
 @contextmanager
@@ -130,21 +131,28 @@ class BaseLevelGAN(BaseModel):
                 state_dict[head + 'module.' + key[len(head):]] = state_dict.pop(key)
 
     # --- what a level supplies -------------------------------------------------
-    def generate_fake(self, batch: dict) -> dict:
-        """Fake sample(s) for a batch, as a dict with at least ``video``."""
+    def unpack(self, data: dict) -> LevelBatch:
+        """Preprocessed data -> the batch the steps below consume."""
         raise NotImplementedError
 
-    def real_sample(self, batch: dict) -> dict:
-        """The real sample of a batch, in the same form as ``generate_fake``."""
+    def generate_fake(self, batch: LevelBatch) -> Sample:
+        """Fake sample(s) for a batch."""
         raise NotImplementedError
 
-    def discriminate(self, sample: dict, batch: dict) -> Tensor:
-        """Scores ``(B, N)`` of a sample (real or fake)."""
-        raise NotImplementedError
+    # --- shared by every level ----------------------------------------------------
+    def real_sample(self, batch: LevelBatch) -> Sample:
+        """The real sample of a batch, in the form ``generate_fake`` returns."""
+        return Sample(video=batch.real, lowres=batch.lowres)
 
-    def unpack(self, data: dict) -> dict:
-        """Preprocessed data -> the batch dict the methods above consume."""
-        raise NotImplementedError
+    def discriminate(self, sample: Sample, batch: LevelBatch) -> Tensor:
+        """Scores ``(B, N)`` of a sample (real or fake), augmented if configured.
+
+        Every discriminator of the group gets the same call (``video``,
+        ``labels``, ``lowres``): an augmentation transforms the video and its
+        low-res partner identically, so a matching pair stays a matching pair.
+        """
+        video, lowres = self.augmented(sample.video, sample.lowres)
+        return self.discriminator(video, batch.labels, lowres=lowres)
 
     def augmented(self, video: Tensor, lowres: Optional[Tensor] = None):
         """``(video, lowres)`` as the discriminators see them (``augment``)."""
@@ -188,7 +196,7 @@ class BaseLevelGAN(BaseModel):
         self._local_iter += 1
         return log_vars
 
-    def update_discriminator(self, batch: dict, optim_wrapper: OptimWrapper,
+    def update_discriminator(self, batch: LevelBatch, optim_wrapper: OptimWrapper,
                              iteration: int) -> Dict[str, Tensor]:
         with torch.no_grad():
             fake = self.generate_fake(batch)
@@ -199,7 +207,7 @@ class BaseLevelGAN(BaseModel):
         return dict(loss_disc=loss.detach(), d_real=real_scores.detach().mean(),
                     d_fake=fake_scores.detach().mean(), grad_norm_disc=grad_norm)
 
-    def update_generator(self, batch: dict, optim_wrapper: OptimWrapper,
+    def update_generator(self, batch: LevelBatch, optim_wrapper: OptimWrapper,
                          iteration: int) -> Dict[str, Tensor]:
         fake = self.generate_fake(batch)
         fake_scores = self.discriminate(fake, batch)

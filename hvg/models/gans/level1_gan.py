@@ -1,5 +1,5 @@
 """Level 1 of the hierarchy: an unconditional-in-video GAN, p(x_1) (eq. 2)."""
-from typing import Dict, Optional
+from typing import Optional
 
 import torch
 from torch import Tensor
@@ -7,6 +7,7 @@ from torch import Tensor
 from hvg.registry import MODELS
 from ..batch_random import batch_randint, batch_randn
 from .base_level_gan import BaseLevelGAN, unwrap
+from .step import LevelBatch, Sample
 
 
 @MODELS.register_module()
@@ -18,21 +19,13 @@ class Level1GAN(BaseLevelGAN):
     N(0, 1) noise. See ``BaseLevelGAN`` for the update loop.
     """
 
-    def unpack(self, data: dict) -> dict:
-        video = data['inputs']
-        return dict(real=video, labels=self.batch_labels(data), batch_size=video.shape[0])
+    def unpack(self, data: dict) -> LevelBatch:
+        return LevelBatch(real=data['inputs'], labels=self.batch_labels(data))
 
-    def real_sample(self, batch: dict) -> dict:
-        return dict(video=batch['real'])
-
-    def generate_fake(self, batch: dict) -> dict:
-        noise = batch_randn(batch['batch_size'], unwrap(self.generator).noise_dim,
-                            device=batch['real'].device)
-        return dict(video=self.generator(noise, batch['labels']))
-
-    def discriminate(self, sample: dict, batch: dict) -> Tensor:
-        video, _ = self.augmented(sample['video'])
-        return self.discriminator(video, batch['labels'])
+    def generate_fake(self, batch: LevelBatch) -> Sample:
+        noise = batch_randn(batch.size, unwrap(self.generator).noise_dim,
+                            device=batch.real.device)
+        return Sample(video=self.generator(noise, batch.labels))
 
     @torch.no_grad()
     def sample(self, num_samples: int, labels: Optional[Tensor] = None,

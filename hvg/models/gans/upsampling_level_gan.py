@@ -1,56 +1,16 @@
 """An upsampling level p(x_l | x_{l-1}), trained on frozen previous levels (eq. 3)."""
-import os.path as osp
-from typing import List, Optional, Sequence
+from typing import Optional
 
 import torch
-import torch.nn as nn
-from mmengine.config import Config
-from mmengine.logging import print_log
 from torch import Tensor
 
 from hvg.registry import MODELS
-from hvg.utils.safe_checkpoint import load_checkpoint_file
+from ..batch_random import batch_randint, batch_randn
 from ..generators.streaming import stream_upsample
 from ..layers.resample import repeat_frames, resize_frames
-from ..batch_random import batch_randint, batch_randn
+from ..level_chain import run_levels, training_windows
 from .base_level_gan import BaseLevelGAN, unwrap
-
-LOWRES_SOURCES = ('generated', 'data')
-
-
-def random_windows(video: Tensor, length: int, generator=None) -> Tensor:
-    """A random window of ``length`` consecutive frames per sample (partial view).
-
-    video: (B, C, T, H, W) -> (B, C, length, H, W).
-    """
-    B, _, T = video.shape[:3]
-    if length > T:
-        raise ValueError(f'cannot take a {length}-frame window of a {T}-frame video')
-    starts = batch_randint(T - length + 1, B, generator=generator)
-    return torch.stack([v[:, s:s + length] for v, s in zip(video, starts.tolist())])
-
-
-def load_frozen_level(config: str, checkpoint: Optional[str]) -> BaseLevelGAN:
-    """Build a trained level from its config and checkpoint, frozen, in eval mode."""
-    hint = (f'Train it first (python tools/train.py {config}) and name its '
-            'checkpoint, e.g. --cfg-options model.prev_levels.0.checkpoint='
-            'work_dirs/<name>/iter_<N>.pth, or set model.lowres_source=data to '
-            'train on real low-resolution inputs instead.')
-    if checkpoint is None:
-        raise ValueError(f'no checkpoint is set for the previous level {config}. {hint}')
-    if not osp.isfile(config):
-        raise FileNotFoundError(f'previous-level config not found: {config}')
-    if not osp.isfile(checkpoint):
-        raise FileNotFoundError(f'previous-level checkpoint not found: {checkpoint}. {hint}')
-    model_cfg = Config.fromfile(config).model
-    if model_cfg.get('type') == 'UpsamplingLevelGAN':
-        # its own input comes from the levels listed before it, not from its config
-        model_cfg.update(lowres_source='data', prev_levels=[])
-    level = MODELS.build(model_cfg)
-    state = load_checkpoint_file(checkpoint)
-    level.load_state_dict(state.get('state_dict', state), strict=True)
-    level.requires_grad_(False)
-    return level.eval()
+from .step import LevelBatch, Sample
 
 
 @MODELS.register_module()
@@ -60,65 +20,40 @@ class UpsamplingLevelGAN(BaseLevelGAN):
     Real pairs ``(x_l, x_{l-1})`` come from the data (``inputs['highres']``,
     ``inputs['lowres']``: one clip seen through the paper's S and T operators,
     cropped to the same window). Fake pairs are ``(G_l(z, x_{l-1}), x_{l-1})``
-    where, with ``lowres_source='generated'`` (the paper's eq. 3), ``x_{l-1}``
-    is drawn from the trained previous levels, frozen: each level generates
-    its output and a random window of the next level's input length is cut
-    from it (partial views). With ``lowres_source='data'`` fakes are
-    conditioned on the real low-res clip of the batch, so levels can train in
-    parallel and tests need no checkpoint.
+    with ``x_{l-1}`` from ``lowres_source`` (``hvg.models.lowres_sources``):
+    ``FrozenLevels`` (the paper's eq. 3: the trained previous levels, frozen,
+    through the level chain) or ``RealLowres`` (the batch's real low-res
+    clip: levels train in parallel, tests need no checkpoint).
 
-    Frozen levels get no gradients, stay in eval mode, are not wrapped for DDP
-    (they have no trainable parameters), are in no optimizer, and are kept out
-    of this level's checkpoints (they have their own).
+    Building the level loads nothing; the source reads its checkpoints the
+    first time inputs are needed (``prepare_lowres_source``, at the first
+    training step), on the level's device.
 
     Args:
         generator: config of an upsampling generator
             (``forward(noise, lowres, labels)``).
         discriminator: config of a ``DiscriminatorGroup``, usually with a
             matching discriminator.
-        prev_levels: ``[dict(config=..., checkpoint=...)]`` from level 1 up to
-            level l-1.
-        lowres_source: 'generated' (eq. 3) or 'data'.
+        lowres_source: config of the low-res source, e.g.
+            ``dict(type='FrozenLevels', levels=[dict(checkpoint=...)])``.
     """
 
     def __init__(self, generator: dict, discriminator: dict,
-                 prev_levels: Sequence[dict] = (), lowres_source: str = 'generated',
-                 **kwargs):
+                 lowres_source: dict = dict(type='RealLowres'), **kwargs):
         super().__init__(generator, discriminator, **kwargs)
-        if lowres_source not in LOWRES_SOURCES:
-            raise ValueError(f'lowres_source must be one of {LOWRES_SOURCES}, '
-                             f'got {lowres_source!r}')
-        self.lowres_source = lowres_source
-        levels: List[nn.Module] = []
-        if lowres_source == 'generated':
-            if not prev_levels:
-                raise ValueError("lowres_source='generated' needs prev_levels "
-                                 '(config and checkpoint of every previous level)')
-            levels = [load_frozen_level(p['config'], p.get('checkpoint'))
-                      for p in prev_levels]
-            print_log(f'Loaded {len(levels)} frozen previous level(s) for fake inputs',
-                      logger='current')
-        self.prev_levels = nn.ModuleList(levels)
-        self.register_state_dict_post_hook(self._drop_prev_levels)
-        self.register_load_state_dict_pre_hook(self._keep_prev_levels)
+        if not isinstance(lowres_source, dict) or 'type' not in lowres_source:
+            raise ValueError("lowres_source must be a config dict, e.g. "
+                             "dict(type='FrozenLevels', levels=[dict(checkpoint=...)]) "
+                             f"or dict(type='RealLowres'); got {lowres_source!r}")
+        # a plain attribute, not a submodule: frozen levels have their own
+        # checkpoints, optimizers never see them, DDP never wraps them
+        self.lowres_source = MODELS.build(lowres_source)
         self._last_real_lowres: Optional[Tensor] = None
 
-    # --- frozen previous levels ---------------------------------------------------
-    @staticmethod
-    def _drop_prev_levels(module, state_dict, prefix, local_metadata) -> None:
-        for key in [k for k in state_dict if k.startswith(prefix + 'prev_levels.')]:
-            del state_dict[key]
-
-    @staticmethod
-    def _keep_prev_levels(module, state_dict, prefix, *args) -> None:
-        """Loading this level's checkpoint leaves the frozen levels as they are."""
-        for key, value in module.prev_levels.state_dict(prefix=prefix + 'prev_levels.').items():
-            state_dict.setdefault(key, value)
-
-    def train(self, mode: bool = True) -> 'UpsamplingLevelGAN':
-        super().train(mode)
-        self.prev_levels.eval()
-        return self
+    def prepare_lowres_source(self) -> None:
+        """Load the source's levels onto this level's device (once)."""
+        if not self.lowres_source.loaded:
+            self.lowres_source.load(next(unwrap(self.generator).parameters()).device)
 
     @property
     def input_frames(self) -> int:
@@ -126,56 +61,24 @@ class UpsamplingLevelGAN(BaseLevelGAN):
         gen = unwrap(self.generator)
         return gen.num_frames // gen.temporal_factor
 
-    @torch.no_grad()
-    def generate_lowres(self, batch_size: int, labels: Optional[Tensor],
-                        noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
-        """x_{l-1} from the frozen previous levels, as a window of ``input_frames``."""
-        if not len(self.prev_levels):
-            raise RuntimeError('no previous levels are loaded '
-                               f"(lowres_source={self.lowres_source!r})")
-        rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        window_lengths = [lvl.input_frames for lvl in self.prev_levels[1:]]
-        window_lengths.append(self.input_frames)
-        video = None
-        for level, length in zip(self.prev_levels, window_lengths):
-            level_seed = None if rng is None else int(torch.randint(2**31, (1, ), generator=rng))
-            if video is None:
-                video = level.sample(batch_size, labels=labels, noise_std=noise_std,
-                                     seed=level_seed)
-            else:
-                video = level.sample(video, labels=labels, noise_std=noise_std,
-                                     seed=level_seed)
-            video = random_windows(video, length, generator=rng)
-        return video
-
     # --- what BaseLevelGAN needs -----------------------------------------------------
-    def unpack(self, data: dict) -> dict:
+    def unpack(self, data: dict) -> LevelBatch:
         inputs = data['inputs']
         if not isinstance(inputs, dict) or not {'highres', 'lowres'} <= set(inputs):
             raise ValueError("an upsampling level needs inputs={'highres', 'lowres'}: "
                              "pack them with PackVideoInputs(input_keys=dict("
                              "highres='imgs', lowres='lowres_imgs'))")
         self._last_real_lowres = inputs['lowres'].detach()
-        return dict(highres=inputs['highres'], lowres=inputs['lowres'],
-                    labels=self.batch_labels(data),
-                    batch_size=inputs['highres'].shape[0])
+        return LevelBatch(real=inputs['highres'], lowres=inputs['lowres'],
+                          labels=self.batch_labels(data))
 
-    def real_sample(self, batch: dict) -> dict:
-        return dict(video=batch['highres'], lowres=batch['lowres'])
-
-    def generate_fake(self, batch: dict) -> dict:
-        if self.lowres_source == 'data':
-            lowres = batch['lowres']
-        else:
-            lowres = self.generate_lowres(batch['batch_size'], batch['labels']).to(
-                batch['lowres'].device)
-        noise = batch_randn(batch['batch_size'], unwrap(self.generator).noise_dim,
+    def generate_fake(self, batch: LevelBatch) -> Sample:
+        self.prepare_lowres_source()
+        lowres = self.lowres_source(batch.size, batch.labels, self.input_frames,
+                                    real_lowres=batch.lowres).to(batch.lowres.device)
+        noise = batch_randn(batch.size, unwrap(self.generator).noise_dim,
                             device=lowres.device)
-        return dict(video=self.generator(noise, lowres, batch['labels']), lowres=lowres)
-
-    def discriminate(self, sample: dict, batch: dict) -> Tensor:
-        video, lowres = self.augmented(sample['video'], sample['lowres'])
-        return self.discriminator(video, batch['labels'], lowres=lowres)
+        return Sample(video=self.generator(noise, lowres, batch.labels), lowres=lowres)
 
     # --- inference -----------------------------------------------------------------------
     @torch.no_grad()
@@ -207,17 +110,38 @@ class UpsamplingLevelGAN(BaseLevelGAN):
         return stream_upsample(gen, noise, lowres, labels, chunk_frames)
 
     @torch.no_grad()
+    def sample_with_inputs(self, num: int, labels: Optional[Tensor] = None,
+                           noise_std: float = 1.0, seed: Optional[int] = None):
+        """``(x_l, x_{l-1})``: this level's output on the previous levels' output.
+
+        The level chain (``run_levels``) over the frozen previous levels and
+        this level, each given a window of its training length: what
+        validation scores and the samples hook shows.
+        """
+        self.prepare_lowres_source()
+        if not self.lowres_source.levels:
+            raise RuntimeError(
+                f'{type(self.lowres_source).__name__} has no previous levels to '
+                'sample inputs from: validation and previews of an upsampling level '
+                "need lowres_source=dict(type='FrozenLevels', ...)")
+        levels = [*self.lowres_source.levels, self]
+        outputs, inputs = run_levels(levels, num, labels, noise_std, seed,
+                                     windows=training_windows(levels))
+        return outputs[-1], inputs[-1]
+
+    @torch.no_grad()
     def preview(self, num_samples: int, labels: Optional[Tensor] = None,
                 noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
         """Input (upscaled, nearest) beside output, for the samples hook."""
-        if len(self.prev_levels):
-            lowres = self.generate_lowres(num_samples, labels, noise_std, seed)
+        self.prepare_lowres_source()
+        if self.lowres_source.levels:
+            output, lowres = self.sample_with_inputs(num_samples, labels, noise_std, seed)
         elif self._last_real_lowres is not None:
             lowres = self._last_real_lowres[:num_samples]
             labels = None if labels is None else labels[:lowres.shape[0]]
+            output = self.sample(lowres, labels=labels, noise_std=noise_std, seed=seed)
         else:
             raise RuntimeError('no low-res input to preview yet: train a step first')
-        output = self.sample(lowres, labels=labels, noise_std=noise_std, seed=seed)
         shown_input = repeat_frames(resize_frames(lowres.to(output.device),
                                                   output.shape[-2:], mode='nearest'),
                                     output.shape[2])

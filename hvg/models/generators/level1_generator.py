@@ -48,6 +48,8 @@ class Level1Generator(nn.Module):
         super().__init__()
         check_out_size(out_size, channel_mults)
         self.num_frames = num_frames
+        self.out_size = out_size
+        self.base_channels = base_channels
         self.noise_dim = noise_dim
         self.num_classes = num_classes
         channels = [base_channels * m for m in channel_mults]

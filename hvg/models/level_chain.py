@@ -1,0 +1,93 @@
+"""The one way levels are chained: level 1 from noise, each next level upsamples.
+
+Training an upsampling level on frozen previous levels (eq. 3), sampling a
+trained hierarchy, validation and evaluation all make their videos here, so
+they cannot drift apart (seeds, windows, what each level is given).
+"""
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import torch
+from torch import Tensor
+
+from .batch_random import batch_randint
+
+# prepare(level index, input frames of that level, the level's seed): called
+# before each level samples, e.g. to set its BatchNorm statistics for a length
+PrepareFn = Callable[[int, int, Optional[int]], None]
+
+
+def random_windows(video: Tensor, length: int,
+                   generator: Optional[torch.Generator] = None) -> Tensor:
+    """A random window of ``length`` consecutive frames per sample (partial view).
+
+    video: (B, C, T, H, W) -> (B, C, length, H, W).
+    """
+    B, _, T = video.shape[:3]
+    if length > T:
+        raise ValueError(f'cannot take a {length}-frame window of a {T}-frame video')
+    starts = batch_randint(T - length + 1, B, generator=generator)
+    return torch.stack([v[:, s:s + length] for v, s in zip(video, starts.tolist())])
+
+
+@torch.no_grad()
+def run_levels(levels: Sequence, num: int, labels: Optional[Tensor], noise_std: float = 1.0,
+               seed: Optional[int] = None,
+               windows: Optional[Sequence[Optional[int]]] = None,
+               prepare: Optional[PrepareFn] = None, chunk_frames: Optional[int] = None,
+               level1_frames: Optional[int] = None
+               ) -> Tuple[List[Tensor], List[Optional[Tensor]]]:
+    """Every level's output and what each level was given, level 1 first.
+
+    Args:
+        levels: a level 1 (``sample(num, labels, noise_std, seed)``) then
+            upsampling levels (``sample(lowres, labels, noise_std, seed)``).
+        num: videos.
+        labels: (num,) classes of a class-conditional hierarchy, else None.
+        noise_std: scale of every level's noise.
+        seed: with an int, every level's noise and every window comes from it
+            (the same seed, the same videos) and the global RNG is untouched;
+            None draws from the global RNG, split by rank like every
+            per-sample draw of training (``batch_random``).
+        windows: ``windows[i]`` for ``i >= 1``: level ``i`` is given a random
+            window of this many frames of the output below (partial views, as
+            in training); None, or a shorter list, gives it the whole output
+            (the paper's inference). ``windows[0]`` is ignored.
+        prepare: called as ``prepare(i, input_frames, level_seed)`` before
+            level ``i`` samples (level 1: its output frames).
+        chunk_frames: passed to the upsampling levels (window-by-window
+            sampling, ``stream_upsample``); None runs them whole.
+        level1_frames: what ``prepare`` is told level 1 makes (an unrolled
+            length); None: its training length.
+
+    Returns:
+        ``(outputs, inputs)``: ``outputs[i]`` is level ``i + 1``'s video;
+        ``inputs[0]`` is None and ``inputs[i]`` the low-res video level
+        ``i + 1`` upsampled.
+    """
+    rng = torch.Generator().manual_seed(seed) if seed is not None else None
+    seeds: List[Optional[int]] = ([None] * len(levels) if rng is None else
+                                  torch.randint(2**31, (len(levels), ),
+                                                generator=rng).tolist())
+    windows = list(windows or [])
+    first = levels[0]
+    if prepare is not None:
+        prepare(0, level1_frames or first.generator.num_frames, seeds[0])
+    outputs = [first.sample(num, labels=labels, noise_std=noise_std, seed=seeds[0])]
+    inputs: List[Optional[Tensor]] = [None]
+    for index in range(1, len(levels)):
+        level, lowres = levels[index], outputs[-1]
+        length = windows[index] if index < len(windows) else None
+        if length is not None:
+            lowres = random_windows(lowres, length, generator=rng)
+        inputs.append(lowres)
+        if prepare is not None:
+            prepare(index, lowres.shape[2], seeds[index])
+        kwargs = dict(chunk_frames=chunk_frames) if chunk_frames else {}
+        outputs.append(level.sample(lowres, labels=labels, noise_std=noise_std,
+                                    seed=seeds[index], **kwargs))
+    return outputs, inputs
+
+
+def training_windows(levels: Sequence) -> List[Optional[int]]:
+    """Each upsampling level given a window of its training input length."""
+    return [None] + [level.input_frames for level in levels[1:]]
