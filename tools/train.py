@@ -17,6 +17,7 @@ from mmengine.runner import Runner
 import hvg  # noqa: F401  (allow-lists checkpoint types for weights_only loading)
 from hvg.engine import NonFiniteError, VideoReadFailureError
 from hvg.models.lowres_sources import check_lowres_source
+from hvg.utils.config_checks import check_clip_shape
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -123,6 +124,7 @@ def main(argv=None) -> None:
     if args.launcher != 'none' and not torch.cuda.is_available():
         init_cpu_process_group(cfg, args.launcher)
     try:
+        check_clip_shape(cfg, args.config)
         check_lowres_source(cfg.model)
     except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f'error: {error}')

@@ -22,17 +22,16 @@ num_frames = 12
 # - augment: DiffAugment on every discriminator input (Zhao et al. 2020), so
 #   the discriminators do not memorise three clips.
 model = dict(
+    num_classes=num_classes,
     augment=dict(type='DiffAugment'),
     generator=dict(
         num_frames=num_frames, out_size=32, base_channels=8,
         channel_mults=(4, 4, 2, 1), noise_dim=64, class_embed_dim=32,
-        num_classes=num_classes, embed_spectral_norm=False,
-        cbn_spectral_norm=False),
+        embed_spectral_norm=False, cbn_spectral_norm=False),
     discriminator=dict(
         spatial=dict(base_channels=8, channel_mults=(1, 2, 4, 4),
-                     num_sampled_frames=4, num_classes=num_classes),
-        temporal=dict(base_channels=8, channel_mults=(1, 2, 4, 4),
-                      num_classes=num_classes)))
+                     num_sampled_frames=4),
+        temporal=dict(base_channels=8, channel_mults=(1, 2, 4, 4))))
 
 # DVD-GAN's learning rates are G 1e-4, D 5e-4; the short demo schedule uses
 # 1e-3 for both (measured against G 4e-4 in docs/quality.md: the same class

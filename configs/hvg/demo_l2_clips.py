@@ -11,6 +11,7 @@ _base_ = [
 num_classes = 3
 
 model = dict(
+    num_classes=num_classes,
     # tools/demo.py sets the checkpoint of the level 1 it has just trained.
     lowres_source=dict(
         type='FrozenLevels',
@@ -25,15 +26,13 @@ model = dict(
     generator=dict(
         num_frames=8, in_size=32, out_size=64, base_channels=8,
         channel_mults=(4, 4, 2, 2, 1), noise_dim=64, class_embed_dim=32,
-        num_classes=num_classes, embed_spectral_norm=False,
-        cbn_spectral_norm=False, residual_spectral_norm=False),
+        embed_spectral_norm=False, cbn_spectral_norm=False,
+        residual_spectral_norm=False),
     discriminator=dict(
         spatial=dict(base_channels=8, channel_mults=(1, 2, 4, 4, 4),
-                     num_sampled_frames=4, num_classes=num_classes),
-        temporal=dict(base_channels=8, channel_mults=(1, 2, 4, 4),
-                      num_classes=num_classes),
-        matching=dict(base_channels=8, channel_mults=(1, 2, 4, 4),
-                      num_classes=num_classes)))
+                     num_sampled_frames=4),
+        temporal=dict(base_channels=8, channel_mults=(1, 2, 4, 4)),
+        matching=dict(base_channels=8, channel_mults=(1, 2, 4, 4))))
 
 # DVD-GAN's learning rates, 4x larger for the short demo schedule.
 optim_wrapper = dict(

@@ -17,11 +17,10 @@ num_frames = 48
 
 model = dict(
     generator=dict(
-        num_frames=num_frames, out_size=128, channel_mults=(8, 8, 8, 4, 2, 1),
-        num_classes=0),
+        num_frames=num_frames, out_size=128, channel_mults=(8, 8, 8, 4, 2, 1)),
     discriminator=dict(
-        spatial=dict(channel_mults=(1, 2, 4, 8, 16, 16), num_classes=0),
-        temporal=dict(channel_mults=(1, 2, 4, 8, 16, 16), num_classes=0)))
+        spatial=dict(channel_mults=(1, 2, 4, 8, 16, 16)),
+        temporal=dict(channel_mults=(1, 2, 4, 8, 16, 16))))
 
 train_pipeline = [
     dict(type='DecordInit'),

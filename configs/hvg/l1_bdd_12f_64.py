@@ -12,10 +12,9 @@ num_frames = 12
 # 5 units for 4x4 -> 64x64; discriminators get one more downsampling block.
 model = dict(
     generator=dict(
-        num_frames=num_frames, out_size=64, channel_mults=(8, 8, 8, 4, 2),
-        num_classes=0),
+        num_frames=num_frames, out_size=64, channel_mults=(8, 8, 8, 4, 2)),
     discriminator=dict(
-        spatial=dict(channel_mults=(2, 4, 8, 16, 16), num_classes=0),
-        temporal=dict(channel_mults=(2, 4, 8, 16, 16), num_classes=0)))
+        spatial=dict(channel_mults=(2, 4, 8, 16, 16)),
+        temporal=dict(channel_mults=(2, 4, 8, 16, 16))))
 
 train_cfg = dict(max_iters=200000)  # 100k generator iterations

@@ -10,10 +10,7 @@ _base_ = [
 num_classes = 600
 num_frames = 24
 
-model = dict(
-    generator=dict(num_frames=num_frames, out_size=32, num_classes=num_classes),
-    discriminator=dict(
-        spatial=dict(num_classes=num_classes),
-        temporal=dict(num_classes=num_classes)))
+model = dict(num_classes=num_classes,
+             generator=dict(num_frames=num_frames, out_size=32))
 
 train_cfg = dict(max_iters=600000)  # 300k generator iterations

@@ -15,7 +15,7 @@ model = dict(
     lowres_source=dict(
         type='FrozenLevels',
         levels=[dict(config='{{ fileDirname }}/l1_bdd_12f_64.py', checkpoint=None)]),
-    generator=dict(num_frames=12, in_size=64, out_size=128, num_classes=0),
+    generator=dict(num_frames=12, in_size=64, out_size=128),
     discriminator=dict(
         # the matching D sees 64x64 pairs: one more downsampling block
         matching=dict(channel_mults=(1, 2, 4, 8, 16))))

@@ -10,15 +10,12 @@ _base_ = [
 num_classes = 600
 
 model = dict(
+    num_classes=num_classes,
     # Level 1, frozen: set its checkpoint, e.g. --cfg-options
     # model.lowres_source.levels.0.checkpoint=work_dirs/l1_kinetics_24f_32/iter_600000.pth
     lowres_source=dict(
         type='FrozenLevels',
         levels=[dict(config='{{ fileDirname }}/l1_kinetics_24f_32.py', checkpoint=None)]),
-    generator=dict(num_frames=12, in_size=32, out_size=128, num_classes=num_classes),
-    discriminator=dict(
-        spatial=dict(num_classes=num_classes),
-        temporal=dict(num_classes=num_classes),
-        matching=dict(num_classes=num_classes)))
+    generator=dict(num_frames=12, in_size=32, out_size=128))
 
 train_cfg = dict(max_iters=600000)  # 300k generator iterations

@@ -18,7 +18,7 @@ model = dict(
         ]),
     # 7 units for 4x4 -> 256x256; width as the 128x128 level, one more unit.
     generator=dict(
-        num_frames=12, in_size=128, out_size=256, num_classes=0,
+        num_frames=12, in_size=128, out_size=256,
         channel_mults=(8, 8, 8, 4, 2, 1, 1)),
     discriminator=dict(
         spatial=dict(channel_mults=(1, 2, 4, 8, 16, 16, 16)),

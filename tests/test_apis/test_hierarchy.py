@@ -125,7 +125,7 @@ def test_hierarchy_configs_chain_their_levels(path):
     for low, high in zip(levels, levels[1:]):
         assert high.model.type == 'UpsamplingLevelGAN'
         assert high.model.generator.in_size == low.model.generator.out_size
-        assert high.model.generator.num_classes == levels[0].model.generator.num_classes
+        assert high.model.num_classes == levels[0].model.num_classes
         # the level's training input comes at the rate of the level below
         low_interval = low.train_pipeline[1]['frame_interval']
         high_interval = high.train_pipeline[1]['frame_interval']

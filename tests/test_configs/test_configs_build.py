@@ -98,9 +98,7 @@ def test_config_loads_and_its_model_builds(path):
 
 def test_kinetics_config_is_class_conditional_24_frames_32px_stride_8():
     cfg = tiny_config(KINETICS)
-    assert cfg.model.generator.num_classes == 600
-    assert cfg.model.discriminator.spatial.num_classes == 600
-    assert cfg.model.discriminator.temporal.num_classes == 600
+    assert cfg.model.num_classes == 600  # said once, at the level
     assert cfg.model.generator.num_frames == 24
     assert cfg.model.generator.out_size == 32
     sample_frames = pipeline_step(cfg, 'SampleFrames')
@@ -110,13 +108,13 @@ def test_kinetics_config_is_class_conditional_24_frames_32px_stride_8():
     model = MODELS.build(cfg.model)
     assert model.conditional
     assert model.generator.num_classes == 600
+    assert model.discriminator.spatial.head.embed.num_embeddings == 600
+    assert model.discriminator.temporal.head.embed.num_embeddings == 600
 
 
 def test_bdd_config_is_unconditional_12_frames_64px():
     cfg = tiny_config(BDD)
-    assert cfg.model.generator.num_classes == 0
-    assert cfg.model.discriminator.spatial.num_classes == 0
-    assert cfg.model.discriminator.temporal.num_classes == 0
+    assert cfg.model.num_classes == 0
     assert cfg.model.generator.num_frames == 12
     assert cfg.model.generator.out_size == 64
     sample_frames = pipeline_step(cfg, 'SampleFrames')

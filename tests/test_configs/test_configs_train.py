@@ -24,6 +24,7 @@ import hvg.engine  # noqa: F401
 import hvg.models  # noqa: F401
 from hvg.models.gans import unwrap
 from hvg.registry import MODELS
+from hvg.utils.config_checks import clip_shape_mismatches
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'hvg'
 # level configs; hvg*.py are hierarchy configs (tests/test_apis/test_hierarchy.py)
@@ -134,7 +135,7 @@ def train_config(path: Path, work_dir: Path, video_root: Path,
         'experiment_name': f'{path.stem}_{uuid.uuid4().hex[:8]}',
     })
     if cfg.train_dataloader.dataset.type != 'SampleClipsDataset':
-        num_classes = cfg.model.generator.num_classes
+        num_classes = cfg.model.num_classes
         line = 'long.mp4' + (f' {num_classes - 1}' if num_classes else '')
         ann_file = work_dir.parent / 'ann.txt'
         ann_file.write_text(line + '\n')
@@ -247,6 +248,7 @@ def test_temporal_window_ablation(name, in_frames, out_frames):
 @pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
 def test_pipeline_agrees_with_the_generator(path):
     cfg = load(path)
+    assert clip_shape_mismatches(cfg) == []
     generator = cfg.model.generator
     assert pipeline_step(cfg, 'SampleFrames').clip_len == generator.num_frames
     assert pipeline_step(cfg, 'RandomCrop').size == generator.out_size
@@ -279,7 +281,15 @@ def test_previous_levels_feed_this_level(path):
     generator, prev_generator = cfg.model.generator, prev.model.generator
     assert prev_generator.out_size == generator.in_size
     assert prev_generator.num_frames >= generator.num_frames // generator.temporal_factor
-    assert prev_generator.num_classes == generator.num_classes
+    assert prev.model.num_classes == cfg.model.num_classes
     lowres_interval = (pipeline_step(cfg, 'SampleFrames').frame_interval *
                        pipeline_step(cfg, 'LowResView').temporal_stride)
     assert lowres_interval == pipeline_step(prev, 'SampleFrames').frame_interval
+
+
+def test_clip_shape_mismatches_are_named():
+    cfg = load(CONFIG_DIR / 'demo_l2_clips.py')
+    cfg.merge_from_dict({'model.generator.in_size': 16, 'model.generator.out_size': 32})
+    problems = ' '.join(clip_shape_mismatches(cfg))
+    assert 'RandomCrop.size=64' in problems and 'out_size=32' in problems
+    assert 'LowResView.size=32' in problems and 'in_size=16' in problems

@@ -302,3 +302,25 @@ def test_conditional_level_needs_a_label_per_clip(gan, set_iter, data_samples):
     set_iter(0)
     with pytest.raises(ValueError, match='needs a label for every clip'):
         model.train_step(batch, optim_wrapper)
+
+
+def test_the_level_passes_its_classes_to_every_network():
+    """``model.num_classes`` is said once; a network saying otherwise is refused."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+
+    from hvg.registry import MODELS
+    init_default_scope('hvg')
+    cfg = Config.fromfile(str(Path(__file__).resolve().parents[2] / 'configs' / 'hvg' /
+                              'demo_l1_clips.py'))
+    cfg.merge_from_dict({'model.generator.base_channels': 2,
+                         'model.discriminator.spatial.base_channels': 2,
+                         'model.discriminator.temporal.base_channels': 2,
+                         'model.num_classes': 5})
+    model = MODELS.build(cfg.model)
+    assert model.generator.num_classes == 5
+    assert model.discriminator.spatial.head.embed.num_embeddings == 5
+    assert model.discriminator.temporal.head.embed.num_embeddings == 5
+    cfg.merge_from_dict({'model.generator.num_classes': 4})
+    with pytest.raises(ValueError, match='model.num_classes=5 but model.generator'):
+        MODELS.build(cfg.model)

@@ -65,6 +65,32 @@ def test_train_tool_reports_a_missing_config(tmp_path, env):
     assert 'Traceback' not in result.stdout
 
 
+def test_train_tool_refuses_a_clip_shape_the_generator_does_not_make(tmp_path, env):
+    """12-frame clips for a 7-frame generator: refused before the Runner starts."""
+    work_dir = tmp_path / 'work'
+    result = run([sys.executable, 'tools/train.py', str(DEMO_CONFIG), '--work-dir',
+                  str(work_dir), '--cfg-options', 'model.generator.num_frames=7'],
+                 env, timeout=120)
+    assert result.returncode != 0
+    assert 'SampleFrames.clip_len=12' in result.stdout
+    assert 'model.generator.num_frames=7' in result.stdout
+    assert 'Traceback' not in result.stdout
+    assert not work_dir.exists(), 'no work started'
+
+
+def test_train_tool_names_a_missing_previous_level_before_any_work(tmp_path, env):
+    work_dir = tmp_path / 'work'
+    missing = tmp_path / 'no_level1.pth'
+    result = run([sys.executable, 'tools/train.py',
+                  str(REPO / 'configs' / 'hvg' / 'demo_l2_clips.py'), '--work-dir',
+                  str(work_dir), '--cfg-options',
+                  f'model.lowres_source.levels.0.checkpoint={missing}'], env, timeout=120)
+    assert result.returncode != 0
+    assert str(missing) in result.stdout and 'python tools/train.py' in result.stdout
+    assert 'Traceback' not in result.stdout
+    assert not work_dir.exists(), 'no work started'
+
+
 # A leaf config over the demo config: the same training, plus a hook that saves
 # each rank's parameters so the test can check the replicas stayed in sync.
 RANK_DUMP_MODULE = '''

@@ -24,6 +24,7 @@ from mmengine.registry import init_default_scope
 
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.registry import MODELS
+from hvg.utils.config_checks import level_num_classes
 
 
 def rss_mib() -> float:
@@ -42,7 +43,7 @@ def example_batch(cfg: Config, batch_size: int) -> dict:
         lowres = random_clip(batch_size, gen.num_frames // gen.temporal_factor,
                              gen.in_size)
         inputs = dict(highres=inputs, lowres=lowres)
-    labels = torch.randint(0, max(gen.get('num_classes', 0), 1), (batch_size, ))
+    labels = torch.randint(0, max(level_num_classes(cfg.model), 1), (batch_size, ))
     return dict(inputs=inputs, data_samples=dict(label=labels))
 
 

@@ -34,6 +34,7 @@ from hvg.evaluation.grounding import GroundingAccumulator, grounding_summary
 from hvg.evaluation.real_clips import eval_dataset_cfg, real_batches
 from hvg.models import load_level
 from hvg.utils.cli import positive_int
+from hvg.utils.config_checks import level_num_classes
 
 
 
@@ -73,7 +74,7 @@ def level1_scores(args, level_cfg: Config):
         real.append(batch['video'])
         labels += batch['label'].tolist()
     real = torch.cat(real)
-    classes = gen.num_classes
+    classes = level_num_classes(level_cfg.model)
     fake_labels = torch.arange(classes).repeat_interleave(-(-args.num_samples // classes))
     fake_labels = fake_labels[:args.num_samples]
     for path in args.checkpoints:
@@ -95,7 +96,7 @@ def upsampling_scores(args, level_cfg: Config):
         scores = GroundingAccumulator()
         for batch in pairs:
             lowres = batch['video']['lowres'].float() / 127.5 - 1
-            labels = batch['label'] if gen.get('num_classes', 0) else None
+            labels = batch['label'] if level_num_classes(level_cfg.model) else None
             scores.update(lowres, level.sample(lowres, labels=labels, seed=args.seed))
         yield path, grounding_summary(scores, real)
 

@@ -7,6 +7,9 @@ model = dict(
     # section 5.1: global-synchronous batch norm, per-frame statistics over the
     # global batch of all ranks (a no-op in one process)
     sync_bn=True,
+    # classes of a class-conditional level (0: unconditional), passed to the
+    # generator and every discriminator: leaves set model.num_classes only
+    num_classes=0,
     data_preprocessor=dict(type='VideoDataPreprocessor'),
     generator=dict(
         type='Level1Generator',
@@ -15,7 +18,6 @@ model = dict(
         base_channels=96,
         channel_mults=(8, 8, 4, 2),
         noise_dim=128,
-        num_classes=0,
         class_embed_dim=128),
     discriminator=dict(
         type='DiscriminatorGroup',
@@ -23,13 +25,11 @@ model = dict(
             type='SpatialDiscriminator',
             base_channels=96,
             channel_mults=(2, 4, 8, 16),
-            num_sampled_frames=8,
-            num_classes=0),
+            num_sampled_frames=8),
         temporal=dict(
             type='TemporalDiscriminator',
             base_channels=96,
             channel_mults=(2, 4, 8, 16),
             num_3d_blocks=2,
-            input_downsample=2,
-            num_classes=0)),
+            input_downsample=2)),
     loss=dict(type='GeometricHingeLoss'))

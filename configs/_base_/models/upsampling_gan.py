@@ -14,6 +14,9 @@ model = dict(
     # with --cfg-options model.lowres_source.levels.0.checkpoint=PATH);
     # RealLowres conditions on the batch's real low-res clip (no checkpoint).
     lowres_source=dict(type='RealLowres'),
+    # classes of a class-conditional level (0: unconditional), passed to the
+    # generator and every discriminator: leaves set model.num_classes only
+    num_classes=0,
     data_preprocessor=dict(type='VideoDataPreprocessor'),
     generator=dict(
         type='UpsamplingGenerator',
@@ -24,7 +27,6 @@ model = dict(
         base_channels=48,
         channel_mults=(8, 8, 8, 4, 2, 1),
         noise_dim=128,
-        num_classes=0,
         class_embed_dim=128),
     discriminator=dict(
         type='DiscriminatorGroup',
@@ -32,21 +34,18 @@ model = dict(
             type='SpatialDiscriminator',
             base_channels=48,
             channel_mults=(1, 2, 4, 8, 16, 16),
-            num_sampled_frames=8,
-            num_classes=0),
+            num_sampled_frames=8),
         temporal=dict(
             type='TemporalDiscriminator',
             base_channels=48,
             channel_mults=(1, 2, 4, 8, 16),
             num_3d_blocks=2,
-            input_downsample=2,
-            num_classes=0),
+            input_downsample=2),
         # Sees concat(x_{l-1}, S(x_l)) at x_{l-1}'s resolution.
         matching=dict(
             type='MatchingDiscriminator',
             base_channels=48,
             channel_mults=(2, 4, 8, 16),
             num_3d_blocks=2,
-            input_downsample=1,
-            num_classes=0)),
+            input_downsample=1)),
     loss=dict(type='GeometricHingeLoss'))

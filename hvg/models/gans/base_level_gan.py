@@ -70,6 +70,9 @@ class BaseLevelGAN(BaseModel):
         augment: config of a differentiable augmentation applied to every
             discriminator input, real and fake (e.g. ``DiffAugment``); None
             (the paper) for none.
+        num_classes: classes of a class-conditional level (0: unconditional),
+            said once here and passed to the generator and every
+            discriminator; None leaves the networks' own ``num_classes``.
 
     Data parallelism: per-sample randomness (noise, the spatial
     discriminator's frames, training windows) is drawn for the global batch
@@ -82,7 +85,7 @@ class BaseLevelGAN(BaseModel):
                  discriminator_steps: int = 2,
                  data_preprocessor: dict = dict(type='VideoDataPreprocessor'),
                  sync_bn: bool = False, augment: Optional[dict] = None,
-                 init_cfg: Optional[dict] = None):
+                 num_classes: Optional[int] = None, init_cfg: Optional[dict] = None):
         if isinstance(data_preprocessor, dict):
             # built here from our registry: BaseModel would use mmengine's root
             # registry, which only finds it under default_scope='hvg'
@@ -90,6 +93,8 @@ class BaseLevelGAN(BaseModel):
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         if discriminator_steps < 1:
             raise ValueError('discriminator_steps must be >= 1')
+        if num_classes is not None:
+            generator, discriminator = with_classes(generator, discriminator, num_classes)
         self.generator = convert_sync_frame_bn(MODELS.build(generator), sync_bn)
         self.discriminator = MODELS.build(discriminator)
         self.loss = MODELS.build(loss)
@@ -262,6 +267,29 @@ class BaseLevelGAN(BaseModel):
                 noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
         """Videos (N, C, T, H, W) that show how training goes (samples hook)."""
         raise NotImplementedError
+
+
+def with_classes(generator: dict, discriminator: dict, num_classes: int):
+    """The network configs with the level's ``num_classes`` filled in.
+
+    A network that sets another value is refused: the level is the one
+    place the number of classes is said.
+    """
+    def fill(cfg: dict, key: str) -> dict:
+        own = cfg.get('num_classes')
+        if own is not None and own != num_classes:
+            raise ValueError(f'model.num_classes={num_classes} but {key}.num_classes='
+                             f'{own}: set the classes once, as model.num_classes')
+        return dict(cfg, num_classes=num_classes)
+
+    generator = fill(generator, 'model.generator')
+    if discriminator.get('type') == 'DiscriminatorGroup':
+        discriminator = {name: (fill(cfg, f'model.discriminator.{name}')
+                                if isinstance(cfg, dict) else cfg)
+                         for name, cfg in discriminator.items()}
+    else:
+        discriminator = fill(discriminator, 'model.discriminator')
+    return generator, discriminator
 
 
 def unwrap(model: nn.Module) -> nn.Module:
