@@ -3,7 +3,7 @@
 # output (12 frames) it gives 24 frames of 64x64.
 _base_ = [
     '../_base_/models/upsampling_gan.py',
-    '../_base_/datasets/sample_clips_l2.py',
+    '../_base_/datasets/sample_clips.py',
     '../_base_/schedules/gan_adam.py',
     '../_base_/default_runtime.py',
 ]
@@ -34,13 +34,30 @@ model = dict(
         temporal=dict(base_channels=8, channel_mults=(1, 2, 4, 4)),
         matching=dict(base_channels=8, channel_mults=(1, 2, 4, 4))))
 
+# The pairs: 4 frames 32x32 -> 8 frames 64x64. One 8-frame window at source
+# interval 2 (64x64) and, from the same decoded frames, its low-res view
+# x_1 = T(S(x_2)): every 2nd frame (source interval 4, the level-1 demo's rate),
+# bilinearly downsampled to 32x32 (its resolution). The decoded copies have a
+# 64-pixel short side, so Resize is then a no-op on it.
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=8, frame_interval=2),
+    dict(type='DecordDecode'),
+    dict(type='Resize', short_side=64),
+    dict(type='RandomCrop', size=64),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='LowResView', temporal_stride=2, size=32),  # x_{l-1} = T(S(x_l))
+    dict(type='PackVideoInputs', input_keys=dict(highres='imgs', lowres='lowres_imgs')),
+]
+
 # DVD-GAN's learning rates, 4x larger for the short demo schedule.
 optim_wrapper = dict(
     generator=dict(optimizer=dict(lr=4e-4)),
     discriminator=dict(optimizer=dict(lr=1e-3)))
 
 # Batch 4: a 64x64 step costs twice the level-1 step on 2 CPU cores.
-train_dataloader = dict(batch_size=4)
+train_dataloader = dict(
+    batch_size=4, num_workers=1, dataset=dict(pipeline=train_pipeline))
 
 # Level 2 learns to follow its input quickly once its residuals are plain
 # (docs/quality.md): most of the demo's time goes to level 1.

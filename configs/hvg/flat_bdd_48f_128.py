@@ -8,7 +8,7 @@
 # (l2_bdd_128). tools/analysis/memory_scaling.py sweeps num_frames.
 _base_ = [
     '../_base_/models/level1_gan.py',
-    '../_base_/datasets/bdd100k_l1.py',
+    '../_base_/datasets/bdd100k.py',
     '../_base_/schedules/gan_adam.py',
     '../_base_/default_runtime.py',
 ]

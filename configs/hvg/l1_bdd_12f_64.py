@@ -2,7 +2,7 @@
 # 12 frames of 64x64 at temporal subsampling 8.
 _base_ = [
     '../_base_/models/level1_gan.py',
-    '../_base_/datasets/bdd100k_l1.py',
+    '../_base_/datasets/bdd100k.py',
     '../_base_/schedules/gan_adam.py',
     '../_base_/default_runtime.py',
 ]
@@ -16,5 +16,17 @@ model = dict(
     discriminator=dict(
         spatial=dict(channel_mults=(2, 4, 8, 16, 16)),
         temporal=dict(channel_mults=(2, 4, 8, 16, 16))))
+
+# The clip: 12 frames at source interval 8 (30-fps frames), 64x64.
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=num_frames, frame_interval=8,
+         base_fps={{_base_.base_fps}}),
+    dict(type='DecordDecode'),
+    dict(type='Resize', short_side=64),  # S: bilinear spatial downsampling
+    dict(type='RandomCrop', size=64),
+    dict(type='PackVideoInputs'),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 train_cfg = dict(max_iters=200000)  # 100k generator iterations

@@ -4,7 +4,7 @@
 # 48/256x256 model. The paper gives one BDD 128x128 architecture for both.
 _base_ = [
     '../_base_/models/upsampling_gan.py',
-    '../_base_/datasets/bdd100k_l2_128.py',
+    '../_base_/datasets/bdd100k.py',
     '../_base_/schedules/gan_adam.py',
     '../_base_/default_runtime.py',
 ]
@@ -19,5 +19,20 @@ model = dict(
     discriminator=dict(
         # the matching D sees 64x64 pairs: one more downsampling block
         matching=dict(channel_mults=(1, 2, 4, 8, 16))))
+
+# The pairs: one 12-frame window at source interval 4 (128x128) and, from the
+# same decoded frames, its low-res view x_1 = T(S(x_2)): every 2nd frame
+# (source interval 8, level 1's rate), bilinearly downsampled to 64x64.
+train_pipeline = [
+    dict(type='DecordInit'),
+    dict(type='SampleFrames', clip_len=12, frame_interval=4,
+         base_fps={{_base_.base_fps}}),
+    dict(type='DecordDecode'),
+    dict(type='Resize', short_side=128),  # S: bilinear spatial downsampling
+    dict(type='RandomCrop', size=128),
+    dict(type='LowResView', temporal_stride=2, size=64),  # x_{l-1} = T(S(x_l))
+    dict(type='PackVideoInputs', input_keys=dict(highres='imgs', lowres='lowres_imgs')),
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 
 train_cfg = dict(max_iters=200000)  # 100k generator iterations

@@ -104,6 +104,18 @@ def read_class_names(path: Union[str, Path]) -> Tuple[str, ...]:
     return names
 
 
+def clip_span_seconds(pipeline: Sequence[Union[dict, Callable]]) -> float:
+    """Seconds between the first and last frame that ``SampleFrames`` takes."""
+    for step in pipeline:
+        if isinstance(step, dict) and step.get('type') == 'SampleFrames':
+            fps = step.get('base_fps')
+            if not fps:
+                raise ValueError("min_duration='auto' needs SampleFrames(base_fps=...) "
+                                 'to count seconds')
+            return (step['clip_len'] - 1) * step.get('frame_interval', 1) / fps
+    raise ValueError("min_duration='auto' needs a SampleFrames step in the pipeline")
+
+
 @DATASETS.register_module()
 class KineticsDataset(VideoDataset):
     """Kinetics-600 (class-conditional) from the official CSVs or a list.
@@ -144,7 +156,10 @@ class KineticsDataset(VideoDataset):
             all).
         min_duration: CSV mode: drop rows whose annotated
             ``time_end - time_start`` is shorter, in seconds (clips that
-            cannot hold the level's span; see docs/data.md).
+            cannot hold the level's span; see docs/data.md). ``'auto'``: the
+            span of the pipeline's ``SampleFrames``, ``(clip_len - 1) *
+            frame_interval / base_fps``, so a level config says its clip
+            shape once.
         extensions: file suffixes that count as videos.
         pipeline, test_mode, **kwargs: see ``VideoDataset``.
     """
@@ -156,7 +171,7 @@ class KineticsDataset(VideoDataset):
                  classes: Union[str, Sequence[str], None] = None,
                  num_classes: Optional[int] = None,
                  split: Optional[str] = None,
-                 min_duration: float = 0,
+                 min_duration: Union[float, str] = 0,
                  extensions: Sequence[str] = VIDEO_EXTENSIONS,
                  pipeline: Sequence[Union[dict, Callable]] = (),
                  test_mode: bool = False,
@@ -166,7 +181,8 @@ class KineticsDataset(VideoDataset):
                 f'KineticsDataset: data_root {data_root} is not a folder')
         self.video_dir = video_dir
         self.split = split
-        self.min_duration = min_duration
+        self.min_duration = (clip_span_seconds(pipeline) if min_duration == 'auto'
+                             else float(min_duration))
         self.extensions = tuple(extensions)
         self.num_missing = 0
         self.missing_videos: List[str] = []

@@ -254,3 +254,14 @@ def test_kinetics_items_decode_through_the_pipeline(kinetics):
         info_label = item['data_samples']['label']
         assert 0 <= int(info_label) < 3
     assert Path(dataset.get_data_info(0)['filename']).is_file()
+
+
+def test_kinetics_min_duration_auto_is_the_span_of_sample_frames():
+    """The level config says its clip shape once: the dataset derives the span."""
+    from hvg.datasets.kinetics import clip_span_seconds
+    step = dict(type='SampleFrames', clip_len=24, frame_interval=8, base_fps=25)
+    assert clip_span_seconds([dict(type='DecordInit'), step]) == pytest.approx(7.36)
+    with pytest.raises(ValueError, match='SampleFrames'):
+        clip_span_seconds([dict(type='DecordInit')])
+    with pytest.raises(ValueError, match='base_fps'):
+        clip_span_seconds([dict(type='SampleFrames', clip_len=4, frame_interval=2)])

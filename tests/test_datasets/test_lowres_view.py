@@ -15,17 +15,17 @@ from hvg.datasets.transforms import PackVideoInputs, Resize
 from hvg.datasets.transforms.processing import LowResView
 from hvg.registry import DATASETS, TRANSFORMS
 
-CONFIG_DIR = Path(__file__).parents[2] / 'configs' / '_base_' / 'datasets'
+CONFIG_DIR = Path(__file__).parents[2] / 'configs' / 'hvg'
 NUM_FRAMES = 80
 PAIR_KEYS = dict(highres='imgs', lowres='lowres_imgs')
 
 # config -> (clip_len, frame_interval, crop, low-res size, batch_size)
 L2_CONFIGS = {
-    'kinetics600_l2_6f.py': (12, 4, 128, 32, 8),
-    'kinetics600_l2_3f.py': (6, 4, 128, 32, 8),
-    'bdd100k_l2_128.py': (12, 4, 128, 64, 4),
-    'bdd100k_l3_256.py': (12, 2, 256, 128, 4),
-    'sample_clips_l2.py': (8, 2, 64, 32, 8),
+    'l2_kinetics_6f.py': (12, 4, 128, 32, 8),
+    'l2_kinetics_3f.py': (6, 4, 128, 32, 8),
+    'l2_bdd_128.py': (12, 4, 128, 64, 4),
+    'l3_bdd_256.py': (12, 2, 256, 128, 4),
+    'demo_l2_clips.py': (8, 2, 64, 32, 4),
 }
 
 
@@ -42,10 +42,10 @@ def load_config(name: str) -> Config:
 
 
 def shrunk_kinetics_l2_pipeline() -> Compose:
-    """``kinetics600_l2_6f.py``'s pipeline at 32 -> 8 pixels, from the
+    """``l2_kinetics_6f.py``'s pipeline at 32 -> 8 pixels, from the
     registry."""
     init_default_scope('hvg')
-    pipeline = load_config('kinetics600_l2_6f.py').train_pipeline
+    pipeline = load_config('l2_kinetics_6f.py').train_pipeline
     for step in pipeline:
         if step['type'] == 'Resize':
             step['short_side'] = 32
@@ -195,7 +195,7 @@ def test_base_configs_load_and_build(name):
 def test_sample_clips_l2_dataset_yields_pairs(monkeypatch, tmp_path):
     monkeypatch.setenv('HVG_CACHE_DIR', str(tmp_path))
     init_default_scope('hvg')
-    cfg = load_config('sample_clips_l2.py')
+    cfg = load_config('demo_l2_clips.py')
     dataset = DATASETS.build(dict(cfg.train_dataloader.dataset, num_repeats=1))
     assert len(list(tmp_path.glob('*_short64.mp4'))) == 3
     batch = default_collate([dataset[i] for i in range(len(dataset))])

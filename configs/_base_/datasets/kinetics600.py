@@ -1,8 +1,7 @@
-# Kinetics-600 pairs for upsampling level 2, 6f setting: 6 frames 32x32
-# -> 12 frames 128x128. Partial views: one 12-frame window at source
-# interval 4 (128x128) and, from the same decoded frames, its low-res view
-# x_1 = T(S(x_2)): every 2nd frame (source interval 8, level 1's rate),
-# bilinearly downsampled to 32x32.
+# Kinetics-600, for every level: the dataset and the loader. The clip shape
+# (frames, frame interval, sizes, the low-res view of an upsampling level) is
+# the level's own and is set by its config, next to the generator's sizes, as
+# `train_pipeline` (tools/train.py checks that the two agree).
 # Data: the official CSVs and the downloaded clips, laid out as in docs/data.md
 # (data_root/annotations/{train,validate}.csv, data_root/videos/train/**/
 # {youtube_id}_{start:06d}_{end:06d}.mp4, and the class index written by
@@ -11,22 +10,7 @@ dataset_type = 'KineticsDataset'
 # Temporal subsampling counts frames of a 25-fps video (docs/data.md): a
 # 30-fps source steps 9.6 source frames per level-1 frame, a 25-fps one 8.
 base_fps = 25
-clip_seconds = (12 - 1) * 4 / base_fps  # 1.76 s between first and last frame
 data_root = None  # set by user: --cfg-options train_dataloader.dataset.data_root=...
-
-train_pipeline = [
-    dict(type='DecordInit'),
-    dict(
-        type='SampleFrames', clip_len=12, frame_interval=4,
-        base_fps=base_fps),
-    dict(type='DecordDecode'),
-    dict(type='Resize', short_side=128),  # S: bilinear spatial downsampling
-    dict(type='RandomCrop', size=128),
-    dict(type='LowResView', temporal_stride=2, size=32),  # x_1 = T(S(x_2))
-    dict(
-        type='PackVideoInputs',
-        input_keys=dict(highres='imgs', lowres='lowres_imgs')),
-]
 
 # Paper: batch 512 over 64 GPUs, i.e. 8 clips per GPU.
 train_dataloader = dict(
@@ -45,7 +29,8 @@ train_dataloader = dict(
         # annotations/kinetics600_classes.txt (point val/test sets there).
         classes=None,
         num_classes=600,
-        # Rows annotated shorter than the clip's span are left out at
-        # start-up; clips that turn out shorter on disk are skipped at read.
-        min_duration=clip_seconds,
-        pipeline=train_pipeline))
+        # Rows annotated shorter than the clip's span (that of the level's
+        # SampleFrames) are left out at start-up; clips that turn out shorter
+        # on disk are skipped at read.
+        min_duration='auto',
+        pipeline=None))  # the level config's train_pipeline
