@@ -453,9 +453,10 @@ def test_windowed_statistics_equal_whole_video_statistics(make_generator, frames
                 accumulate_statistics_windowed(generator, *inputs,
                                                chunk_frames=chunks[0], halo=halo)
         diffs[halo] = supplied
+    halo = temporal_halo(fresh)
     exact, short = (max(max_diff(diffs[h][n][i], diffs[None][n][i])
                         for n in expected for i in (0, 1))
-                    for h in (temporal_halo(fresh), temporal_halo(fresh) - fresh.temporal_factor))
+                    for h in (halo, halo - fresh.temporal_factor))
     assert exact <= TOL
     assert short > 100 * exact and short > 10 * TOL, (exact, short)
 

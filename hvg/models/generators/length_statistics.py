@@ -163,7 +163,8 @@ class LengthStatistics:
         try:
             generator.eval()
             for norm in norms:
-                norm.training = True  # not norm.train(): its spectral-norm gain/offset stay in eval
+                # not norm.train(): its spectral-norm gain/offset stay in eval
+                norm.training = True
                 norm.sync = False
             with use_statistics(generator, statistics), \
                     torch.random.fork_rng(enabled=seed is not None):

@@ -110,8 +110,8 @@ class UpsamplingGenerator(nn.Module):
     Windows: ``forward(..., frame_offset=s)`` takes ``lowres`` to be the
     window of the input video that makes output frames ``[s, s + T_in *
     temporal_factor)`` of the ``statistics_frames``-frame video, and normalises
-    them with those frames' BatchNorm statistics. Away from its temporal edges a window's
-    output equals the whole video's (the generator is convolutional in time);
+    them with those frames' BatchNorm statistics. Away from its temporal edges a
+    window's output equals the whole video's (the generator is convolutional in time);
     ``stream_upsample`` stitches windows into a long video in constant memory
     (in training mode, a window updates the BatchNorm statistics of its own
     frames: ``accumulate_statistics_windowed``).

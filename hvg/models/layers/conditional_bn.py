@@ -35,10 +35,10 @@ class FrameBatchNorm(nn.Module):
     Windows of a longer video (eval mode): with ``frame_offset = s`` (an int
     instead of the default None), an input of T frames is taken to be frames
     ``[s, s + T)`` of the video the statistics in use are for, and is
-    normalised with the statistics of those frames. The generators are convolutional in
-    time, so a long video can be generated window by window
-    (``hvg.models.generators.stream_upsample``) while every frame still uses the
-    statistics of its absolute index. Set it for a whole network with
+    normalised with the statistics of those frames. The generators are
+    convolutional in time, so a long video can be generated window by window
+    (``hvg.models.generators.stream_upsample``) while every frame still uses
+    the statistics of its absolute index. Set it for a whole network with
     ``use_frame_offset``. In training mode a window updates the running
     statistics of its own frames only (how the statistics of a long video are
     recomputed window by window: ``accumulate_statistics_windowed``); training
@@ -236,7 +236,8 @@ def use_statistics(module: nn.Module,
     """
     norms = {name: m for name, m in module.named_modules() if isinstance(m, FrameBatchNorm)}
     if set(statistics) != set(norms):
-        missing, extra = sorted(set(norms) - set(statistics)), sorted(set(statistics) - set(norms))
+        missing = sorted(set(norms) - set(statistics))
+        extra = sorted(set(statistics) - set(norms))
         raise ValueError(f'statistics must name every FrameBatchNorm of the module: '
                          f'missing {missing[:3]}, unknown {extra[:3]}')
     lengths = {mean.shape[0] for mean, _ in statistics.values()}
