@@ -53,7 +53,7 @@ class Level1GAN(BaseLevelGAN):
         if self.conditional and labels is None:
             labels = batch_randint(generator.num_classes, num_samples, generator=rng)
         labels = labels.to(device) if labels is not None else None
-        return generator((noise * noise_std).to(device), labels, num_frames)
+        return generator((noise * noise_std).to(device), labels, num_frames=num_frames)
 
     def preview(self, num_samples: int, labels: Optional[Tensor] = None,
                 noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
