@@ -1,12 +1,12 @@
 """A trained hierarchy: load its levels, sample every level's output."""
-from typing import List, Optional, Sequence, Tuple, Union
+from typing import ContextManager, List, Optional, Sequence, Tuple, Union
 
 import torch
 from mmengine.config import Config
 from torch import Tensor
 
 from hvg.models.gans import BaseLevelGAN
-from hvg.models.generators import unroll_generator
+from hvg.models.generators import LengthStatistics
 from hvg.models.layers.resample import repeat_frames, resize_frames
 from hvg.models.level_chain import run_levels
 from hvg.models.level_loading import load_level
@@ -81,9 +81,10 @@ class Hierarchy:
     ``sample`` runs level 1, then every upsampling level over the whole output
     of the level below (the paper's inference: no temporal crop), after
     recomputing the level's per-frame BatchNorm statistics for that length
-    with ``bn_passes`` dummy passes (appendix A: 200), cached per length. The
-    paper's 12-frame protocol is ``window=True``: each upsampling level sees a
-    random window of its training length instead.
+    with ``bn_passes`` dummy passes (appendix A: 200), cached per length in
+    ``statistics`` (one ``LengthStatistics`` per level: the generators stay as
+    trained). The paper's 12-frame protocol is ``window=True``: each upsampling
+    level sees a random window of its training length instead.
 
     Args:
         levels: the trained levels (``Level1GAN`` then ``UpsamplingLevelGAN``s).
@@ -97,9 +98,11 @@ class Hierarchy:
         if not levels:
             raise ValueError('a hierarchy needs at least one level')
         self.levels = list(levels)
-        # training lengths, before any unrolling changes the generators
+        # the input length each upsampling level was trained on (the window protocol)
         self.train_input_frames = [None] + [lvl.input_frames for lvl in self.levels[1:]]
         self.bn_passes = bn_passes
+        # the per-length BatchNorm statistics of every level's generator
+        self.statistics = [LengthStatistics(lvl.generator) for lvl in self.levels]
         self.bn_batch_size = bn_batch_size
         self.fps = fps
 
@@ -181,21 +184,22 @@ class Hierarchy:
         return torch.randint(self.num_classes, (num, ), generator=rng)
 
     @torch.no_grad()
-    def _prepare_length(self, index: int, input_frames: int, seed: int,
-                        level1_frames: int, chunk_frames: Optional[int] = None) -> None:
-        """Per-frame BN statistics of level ``index`` for ``input_frames`` inputs.
+    def _at_length(self, index: int, input_frames: int, seed: int, level1_frames: int,
+                   chunk_frames: Optional[int] = None) -> ContextManager[None]:
+        """Level ``index`` set for ``input_frames`` inputs: ``with`` it to sample.
 
-        The dummy passes of an upsampling level get real inputs: the output of
-        the levels below (already prepared) for ``level1_frames`` level-1 frames.
-        With ``chunk_frames`` they run window by window, like the sampling, so
-        preparing a long video needs no more memory than sampling it.
+        Prepares the per-frame BN statistics of the level's output length
+        (dummy passes, once per length: ``self.statistics[index]``) and returns
+        the context that puts them in use. The dummy passes of an upsampling
+        level get real inputs: the output of the levels below for
+        ``level1_frames`` level-1 frames. With ``chunk_frames`` they run window
+        by window, like the sampling, so preparing a long video needs no more
+        memory than sampling it.
         """
         level = self.levels[index]
         gen = level.generator
         factor = getattr(gen, 'temporal_factor', 1)
         out_frames = input_frames * factor if index else input_frames
-        if gen.num_frames == out_frames:
-            return
         rng = torch.Generator().manual_seed(seed)
         device = self.device
 
@@ -205,30 +209,31 @@ class Hierarchy:
             labels = labels.to(device) if labels is not None else None
             noise = torch.randn(batch, gen.noise_dim, generator=rng).to(device)
             if index == 0:
-                return noise, labels
+                return noise, labels, out_frames
             lowres = self._run(batch, labels, level1_frames, upto=index, noise_std=1.0,
                                seed=int(torch.randint(2**31, (1, ), generator=rng)),
                                chunk_frames=chunk_frames)[-1]
             return noise, lowres, labels
 
-        unroll_generator(gen, out_frames, dummy_inputs, self.bn_passes,
-                         chunk_frames=chunk_frames if index else None)
+        self.statistics[index].prepare(out_frames, dummy_inputs, self.bn_passes,
+                                       chunk_frames=chunk_frames if index else None)
+        return self.statistics[index].at_length(out_frames)
 
     def _run(self, num: int, labels: Optional[Tensor], level1_frames: int, upto: int,
              noise_std: float, seed: int, window: bool = False,
              chunk_frames: Optional[int] = None,
              inputs: Optional[List] = None) -> List[Tensor]:
         """The level chain (``run_levels``) up to level ``upto``, each level's
-        BatchNorm statistics prepared for the length it is given."""
+        BatchNorm statistics for the length it is given in use."""
         levels = self.levels[:upto]
 
-        def prepare(index: int, input_frames: int, level_seed: int) -> None:
-            self._prepare_length(index, input_frames, level_seed, level1_frames,
-                                 chunk_frames)
+        def at_length(index: int, input_frames: int, level_seed: int):
+            return self._at_length(index, input_frames, level_seed, level1_frames,
+                                   chunk_frames)
 
         windows = ([None] + self.train_input_frames[1:upto]) if window else None
         outputs, given = run_levels(levels, num, labels, noise_std, seed, windows=windows,
-                                    prepare=prepare, chunk_frames=chunk_frames,
+                                    at_length=at_length, chunk_frames=chunk_frames,
                                     level1_frames=level1_frames)
         if inputs is not None:
             inputs.extend(given)

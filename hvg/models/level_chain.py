@@ -4,16 +4,18 @@ Training an upsampling level on frozen previous levels (eq. 3), sampling a
 trained hierarchy, validation and evaluation all make their videos here, so
 they cannot drift apart (seeds, windows, what each level is given).
 """
-from typing import Callable, List, Optional, Sequence, Tuple
+from contextlib import nullcontext
+from typing import Callable, ContextManager, List, Optional, Sequence, Tuple
 
 import torch
 from torch import Tensor
 
 from .batch_random import batch_randint
 
-# prepare(level index, input frames of that level, the level's seed): called
-# before each level samples, e.g. to set its BatchNorm statistics for a length
-PrepareFn = Callable[[int, int, Optional[int]], None]
+# at_length(level index, frames the level is given (level 1: makes), the
+# level's seed): a context each level samples in, e.g. one that puts its
+# BatchNorm statistics for that length in use (``LengthStatistics.at_length``)
+AtLengthFn = Callable[[int, int, Optional[int]], ContextManager]
 
 
 def random_windows(video: Tensor, length: int,
@@ -33,7 +35,7 @@ def random_windows(video: Tensor, length: int,
 def run_levels(levels: Sequence, num: int, labels: Optional[Tensor], noise_std: float = 1.0,
                seed: Optional[int] = None,
                windows: Optional[Sequence[Optional[int]]] = None,
-               prepare: Optional[PrepareFn] = None, chunk_frames: Optional[int] = None,
+               at_length: Optional[AtLengthFn] = None, chunk_frames: Optional[int] = None,
                level1_frames: Optional[int] = None
                ) -> Tuple[List[Tensor], List[Optional[Tensor]]]:
     """Every level's output and what each level was given, level 1 first.
@@ -52,12 +54,12 @@ def run_levels(levels: Sequence, num: int, labels: Optional[Tensor], noise_std: 
             window of this many frames of the output below (partial views, as
             in training); None, or a shorter list, gives it the whole output
             (the paper's inference). ``windows[0]`` is ignored.
-        prepare: called as ``prepare(i, input_frames, level_seed)`` before
-            level ``i`` samples (level 1: its output frames).
+        at_length: level ``i`` samples inside ``at_length(i, input_frames,
+            level_seed)`` (level 1: its output frames); None: no context.
         chunk_frames: passed to the upsampling levels (window-by-window
             sampling, ``stream_upsample``); None runs them whole.
-        level1_frames: what ``prepare`` is told level 1 makes (an unrolled
-            length); None: its training length.
+        level1_frames: frames level 1 makes (an unrolled length); None: its
+            training length.
 
     Returns:
         ``(outputs, inputs)``: ``outputs[i]`` is level ``i + 1``'s video;
@@ -69,10 +71,12 @@ def run_levels(levels: Sequence, num: int, labels: Optional[Tensor], noise_std: 
                                   torch.randint(2**31, (len(levels), ),
                                                 generator=rng).tolist())
     windows = list(windows or [])
+    context = at_length or (lambda *args: nullcontext())
     first = levels[0]
-    if prepare is not None:
-        prepare(0, level1_frames or first.generator.num_frames, seeds[0])
-    outputs = [first.sample(num, labels=labels, noise_std=noise_std, seed=seeds[0])]
+    length = dict(num_frames=level1_frames) if level1_frames else {}
+    with context(0, level1_frames or first.generator.num_frames, seeds[0]):
+        outputs = [first.sample(num, labels=labels, noise_std=noise_std, seed=seeds[0],
+                                **length)]
     inputs: List[Optional[Tensor]] = [None]
     for index in range(1, len(levels)):
         level, lowres = levels[index], outputs[-1]
@@ -80,11 +84,10 @@ def run_levels(levels: Sequence, num: int, labels: Optional[Tensor], noise_std: 
         if length is not None:
             lowres = random_windows(lowres, length, generator=rng)
         inputs.append(lowres)
-        if prepare is not None:
-            prepare(index, lowres.shape[2], seeds[index])
         kwargs = dict(chunk_frames=chunk_frames) if chunk_frames else {}
-        outputs.append(level.sample(lowres, labels=labels, noise_std=noise_std,
-                                    seed=seeds[index], **kwargs))
+        with context(index, lowres.shape[2], seeds[index]):
+            outputs.append(level.sample(lowres, labels=labels, noise_std=noise_std,
+                                        seed=seeds[index], **kwargs))
     return outputs, inputs
 
 

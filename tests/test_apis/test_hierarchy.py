@@ -60,6 +60,33 @@ def test_num_frames_unrolls_level_one_too(hierarchy):
         hierarchy.sample(1, num_frames=33)
 
 
+def test_sampling_other_lengths_leaves_the_levels_as_trained_and_caches(hierarchy):
+    """The per-length statistics live in ``hierarchy.statistics``, not in the
+    generators: their state dicts are bit-identical after sampling at other
+    lengths, and a length seen before costs no dummy pass."""
+    before = [{k: v.clone() for k, v in lvl.generator.state_dict().items()}
+              for lvl in hierarchy.levels]
+    passes = []
+    for lvl in hierarchy.levels:
+        lvl.generator.register_forward_pre_hook(lambda m, args: passes.append(m))
+    first = hierarchy.sample(1, seed=0, num_frames=32)
+    # 2 dummy passes of level 1; 1 sample; 2 of level 2, each on a level-1 sample; 1
+    assert len(passes) == 2 + 1 + 2 * 2 + 1
+    assert [s.lengths for s in hierarchy.statistics] == [[16], [32]]
+    hierarchy.sample(1, seed=0)  # level 1 as trained, level 2 over its 12 frames
+    assert len(passes) == 8 + 2 * 2 + 2
+    assert [s.lengths for s in hierarchy.statistics] == [[16], [24, 32]]
+    again = hierarchy.sample(1, seed=0, num_frames=32)
+    assert len(passes) == 14 + 2, 'one pass per level, no dummy pass'
+    assert all(torch.equal(a, b) for a, b in zip(first, again))
+    for lvl, state in zip(hierarchy.levels, before):
+        after = lvl.generator.state_dict()
+        assert after.keys() == state.keys()
+        assert all(torch.equal(after[k], v) for k, v in state.items())
+    assert hierarchy.levels[0].generator.num_frames == 12
+    assert hierarchy.natural_frames() == 24
+
+
 def test_streamed_sampling_equals_whole_and_never_runs_the_whole_video(
         hierarchy, demo_checkpoints):
     """``chunk_frames`` streams level 2 and its statistics passes: the same videos

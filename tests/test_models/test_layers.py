@@ -4,7 +4,7 @@ import torch
 import torch.nn as nn
 
 from hvg.models.layers import (ConvGRU, DiscResBlock, FrameBatchNorm, conv2d,
-                               conv3d, linear)
+                               conv3d, linear, use_statistics)
 
 B, T, C, H, W = 4, 3, 2, 5, 5
 
@@ -118,15 +118,34 @@ def test_frame_bn_rejects_a_video_of_another_length():
         bn(torch.randn(B, T + 1, C, H, W))
 
 
-def test_frame_bn_reset_num_frames_resizes_the_saved_statistics():
+def test_frame_bn_uses_supplied_statistics_of_another_length_and_keeps_its_own():
+    """Another length's statistics are supplied for a block (``use_statistics``):
+    the buffers and the state dict stay the training length's."""
     bn = FrameBatchNorm(C, T)
     bn.train()(frames_with_different_statistics())
-    bn.reset_num_frames(T + 2)
-    assert bn.num_frames == T + 2
-    state = bn.state_dict()
-    torch.testing.assert_close(state['running_mean'], torch.zeros(T + 2, C))
-    torch.testing.assert_close(state['running_var'], torch.ones(T + 2, C))
-    assert bn(torch.randn(B, T + 2, C, H, W)).shape == (B, T + 2, C, H, W)
+    bn.eval()
+    state = {k: v.clone() for k, v in bn.state_dict().items()}
+    mean, var = torch.randn(T + 2, C), torch.rand(T + 2, C) + 0.5
+    x = torch.randn(B, T + 2, C, H, W)
+    with use_statistics(bn, {'': (mean, var)}):
+        assert bn.num_frames == T + 2
+        expected = (x - mean.view(1, T + 2, C, 1, 1)) / torch.sqrt(
+            var.view(1, T + 2, C, 1, 1) + bn.eps)
+        torch.testing.assert_close(bn(x), expected)
+        with pytest.raises(ValueError, match=f'statistics for {T + 2} frames'):
+            bn(torch.randn(B, T, C, H, W))
+        # in training mode the updates land in the supplied tensors
+        supplied = mean.clone()
+        bn.train()
+        bn(x)
+        bn.eval()
+        assert not torch.equal(mean, supplied)
+    assert bn.num_frames == T and bn.supplied_statistics is None
+    assert state.keys() == bn.state_dict().keys()
+    assert all(torch.equal(v, bn.state_dict()[k]) for k, v in state.items())
+    with pytest.raises(ValueError, match=r'expected \(T, 2\)'):
+        with use_statistics(bn, {'': (torch.zeros(T, C + 1), torch.ones(T, C + 1))}):
+            pass
 
 
 def test_conditional_frame_bn_needs_a_condition():

@@ -1,5 +1,6 @@
 """UpsamplingLevelGAN, the paper's eq. 3: an upsampling level trained on fakes of
-the frozen previous levels; and ``unroll_generator`` (appendix A).
+the frozen previous levels; and its statistics for another length
+(``LengthStatistics``, appendix A).
 
 The level is the demo level 2 (``configs/hvg/demo_l2_clips.py``) at tiny widths,
 on top of a checkpoint of the demo level 1 built from its own config (a
@@ -21,9 +22,10 @@ from mmengine.runner import load_state_dict as mmengine_load_state_dict
 import hvg.engine  # noqa: F401 (registers MultiOptimWrapperConstructor)
 import hvg.models  # noqa: F401 (registers)
 from hvg.models.gans import UpsamplingLevelGAN
+from hvg.models.generators import LengthStatistics
+from hvg.models.layers import FrameBatchNorm
 from hvg.models.level_chain import random_windows
 from hvg.models.lowres_sources import FrozenLevels, RealLowres, check_lowres_source
-from hvg.models.generators import frame_batch_norms, unroll_generator
 from hvg.registry import MODELS
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'hvg'
@@ -413,15 +415,16 @@ def test_sample_is_deterministic_for_a_seed_in_eval_mode():
 UNROLLED_FRAMES, NUM_PASSES, UNROLL_BATCH = 16, 3, 4
 
 
-def test_unroll_generator_recomputes_per_frame_statistics():
-    generator = MODELS.build(tiny_l2_config().model.generator)
-    norms = frame_batch_norms(generator)
+def test_length_statistics_recompute_per_frame_statistics():
+    model = tiny_l2_config().model  # the generator alone, with the level's classes
+    generator = MODELS.build(dict(model.generator, num_classes=model.num_classes))
+    named = [(n, m) for n, m in generator.named_modules() if isinstance(m, FrameBatchNorm)]
+    norms = [m for _, m in named]
     assert norms and all(n.num_frames == OUT_FRAMES for n in norms)
     momenta = [n.momentum for n in norms]
-    weights_before = {k: v.clone() for k, v in generator.state_dict().items()
-                      if not k.endswith(('running_mean', 'running_var'))}
-    assert any(k.endswith('_u') for k in weights_before)
-    assert any('.gain.' in k for k in weights_before), 'conditional norms are covered'
+    state_before = {k: v.clone() for k, v in generator.state_dict().items()}
+    assert any(k.endswith('_u') for k in state_before)
+    assert any('.gain.' in k for k in state_before), 'conditional norms are covered'
 
     inputs_seen: Dict[int, List[torch.Tensor]] = {i: [] for i in range(len(norms))}
     for i, norm in enumerate(norms):
@@ -433,37 +436,43 @@ def test_unroll_generator_recomputes_per_frame_statistics():
         return (torch.randn(UNROLL_BATCH, generator.noise_dim), lowres * 2 - 1,
                 torch.randint(generator.num_classes, (UNROLL_BATCH, )))
 
-    unroll_generator(generator, UNROLLED_FRAMES, make_inputs, num_passes=NUM_PASSES)
+    stats = LengthStatistics(generator)
+    assert stats.prepare(UNROLLED_FRAMES, make_inputs, num_passes=NUM_PASSES)
 
-    # new length, and the generator is back in eval mode with its momenta
-    assert generator.num_frames == UNROLLED_FRAMES
-    assert generator.input_frames == UNROLLED_FRAMES // 2
-    assert all(not m.training for m in generator.modules())
+    # the generator keeps its length, modes (training, as built) and momenta
+    assert generator.num_frames == OUT_FRAMES
+    assert generator.input_frames == OUT_FRAMES // 2
+    assert all(m.training for m in generator.modules())
     assert [n.momentum for n in norms] == momenta
-    # running statistics: per frame, the plain average over the dummy passes
-    for i, norm in enumerate(norms):
-        assert norm.running_mean.shape == (UNROLLED_FRAMES, norm.num_features)
-        assert norm.running_var.shape == (UNROLLED_FRAMES, norm.num_features)
+    # statistics: per frame, the plain average over the dummy passes
+    for i, (name, norm) in enumerate(named):
+        mean, var = stats[UNROLLED_FRAMES][name]
+        assert mean.shape == var.shape == (UNROLLED_FRAMES, norm.num_features)
         passes = inputs_seen[i]
         assert len(passes) == NUM_PASSES
         assert all(x.shape[1] == UNROLLED_FRAMES for x in passes)
         means = torch.stack([x.mean(dim=(0, 3, 4)) for x in passes])
         variances = torch.stack([x.var(dim=(0, 3, 4), unbiased=True) for x in passes])
-        torch.testing.assert_close(norm.running_mean, means.mean(0), rtol=1e-4, atol=1e-5)
-        torch.testing.assert_close(norm.running_var, variances.mean(0), rtol=1e-4,
-                                   atol=1e-5)
-    # weights (spectral-norm vectors included) are untouched
+        torch.testing.assert_close(mean, means.mean(0), rtol=1e-4, atol=1e-5)
+        torch.testing.assert_close(var, variances.mean(0), rtol=1e-4, atol=1e-5)
+    # weights (spectral-norm vectors included) and buffers are untouched
     after = generator.state_dict()
-    changed = [k for k, v in weights_before.items() if not torch.equal(after[k], v)]
-    assert changed == [], f'unrolling changed {len(changed)} weights, e.g. {changed[:3]}'
+    changed = [k for k, v in state_before.items() if not torch.equal(after[k], v)]
+    assert changed == [], f'the passes changed {len(changed)} tensors, e.g. {changed[:3]}'
 
-    # the unrolled generator upsamples 8 frames to 16, deterministically
+    # with them, the generator upsamples 8 frames to 16, deterministically
+    generator.eval()
     noise, lowres, labels = make_inputs()
-    video = generator(noise, lowres, labels)
-    assert video.shape == (UNROLL_BATCH, 3, UNROLLED_FRAMES, OUT_SIZE, OUT_SIZE)
-    assert torch.equal(video, generator(noise, lowres, labels))
+    with stats.at_length(UNROLLED_FRAMES):
+        video = generator(noise, lowres, labels)
+        assert video.shape == (UNROLL_BATCH, 3, UNROLLED_FRAMES, OUT_SIZE, OUT_SIZE)
+        assert torch.equal(video, generator(noise, lowres, labels))
+        with pytest.raises(ValueError, match='lowres must be'):
+            generator(noise, lowres[:, :, :IN_FRAMES], labels)
+    # and without them, 4 frames to 8 as trained
+    assert generator(noise, lowres[:, :, :IN_FRAMES], labels).shape[2] == OUT_FRAMES
     with pytest.raises(ValueError, match='lowres must be'):
-        generator(noise, lowres[:, :, :IN_FRAMES], labels)
+        generator(noise, lowres, labels)
 
 
 def test_trains_on_a_level1_trained_with_other_widths(tmp_path, set_iter):

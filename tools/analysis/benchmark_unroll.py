@@ -13,10 +13,12 @@ plus the halo (``hvg.models.generators.stream_upsample``; C defaults to
 The level is built from its config (no checkpoint is read) with random
 weights: time and memory do not depend on the weights' values. Neither do they
 depend on the BatchNorm statistics' values, which are only needed at the right
-length: they are recomputed with ``--bn-passes`` dummy passes (``unroll_generator``,
-batch ``--bn-batch``, streamed window by window with the same chunk) in a process
-of their own, measured too (row ``bn-stats``, CPU), and loaded by the
-measurements; ``--bn-passes 0`` skips that (statistics at their initial values).
+length: they are recomputed with ``--bn-passes`` dummy passes
+(``LengthStatistics.prepare``, batch ``--bn-batch``, streamed window by window
+with the same chunk) in a process of their own, measured too (row ``bn-stats``,
+CPU), and loaded by the measurements, which sample inside
+``LengthStatistics.at_length``; ``--bn-passes 0`` skips that (statistics at
+their initial values).
 
 Each measurement runs in a fresh subprocess, so the CPU peak resident set size
 (``ru_maxrss``) is that measurement's; the RSS after building the model and
@@ -46,9 +48,8 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.registry import init_default_scope
 
-from hvg.models.generators import (default_chunk_frames, frame_batch_norms,
-                                   temporal_halo, unroll_generator)
-from hvg.models.layers import FrameBatchNorm
+from hvg.models.generators import LengthStatistics, default_chunk_frames, temporal_halo
+from hvg.models.layers import FrameBatchNorm, frame_batch_norms
 from hvg.registry import MODELS
 
 MODES = ('full', 'stream')
@@ -83,14 +84,13 @@ def prepare(args) -> None:
         return noise, lowres, labels
 
     chunk = args.chunk_frames or default_chunk_frames(generator)
+    stats = LengthStatistics(generator)
     baseline = rss_mib()
     start = time.perf_counter()
-    unroll_generator(generator, args.frames, make_inputs, args.bn_passes, seed=0,
-                     chunk_frames=chunk)
+    stats.prepare(args.frames, make_inputs, args.bn_passes, seed=0, chunk_frames=chunk)
     seconds = time.perf_counter() - start
-    stats = {name: (m.running_mean.cpu(), m.running_var.cpu())
-             for name, m in generator.named_modules() if isinstance(m, FrameBatchNorm)}
-    torch.save(stats, args.stats_file)
+    torch.save({name: (mean.cpu(), var.cpu()) for name, (mean, var) in
+                stats[args.frames].items()}, args.stats_file)
     print(json.dumps(dict(mode='bn-stats', frames=args.frames, chunk_frames=chunk,
                           bn_passes=args.bn_passes, bn_batch=args.bn_batch,
                           seconds=round(seconds, 2), peak_rss_mib=round(rss_mib(), 1),
@@ -103,14 +103,15 @@ def measure(args) -> None:
     # resolved at the training length: the default depends on it
     chunk = args.chunk_frames or default_chunk_frames(generator)
     halo = temporal_halo(generator)
-    stats = torch.load(args.stats_file) if args.stats_file else None
-    generator.num_frames = args.frames
-    for name, norm in generator.named_modules():
-        if isinstance(norm, FrameBatchNorm):
-            norm.reset_num_frames(args.frames)
-            if stats is not None:
-                norm.running_mean.copy_(stats[name][0])
-                norm.running_var.copy_(stats[name][1])
+    loaded = torch.load(args.stats_file, map_location=args.device) \
+        if args.stats_file else None
+    stats = LengthStatistics(generator)
+    if args.frames != generator.num_frames:  # the training length has its own
+        # without a file, a fresh FrameBatchNorm's statistics at the new length
+        stats[args.frames] = loaded or {
+            name: (torch.zeros(args.frames, m.num_features, device=args.device),
+                   torch.ones(args.frames, m.num_features, device=args.device))
+            for name, m in generator.named_modules() if isinstance(m, FrameBatchNorm)}
     lowres, labels = random_lowres(generator, args.frames, 1, args.device)
     cuda = args.device.startswith('cuda')
     if cuda:
@@ -121,8 +122,9 @@ def measure(args) -> None:
         baseline = rss_mib()
 
     def run() -> torch.Tensor:
-        return level.sample(lowres, labels, seed=0,
-                            chunk_frames=chunk if args.measure == 'stream' else None)
+        with stats.at_length(args.frames):
+            return level.sample(lowres, labels, seed=0,
+                                chunk_frames=chunk if args.measure == 'stream' else None)
 
     for _ in range(args.warmup):
         run()
@@ -142,7 +144,7 @@ def measure(args) -> None:
         torch_threads=torch.get_num_threads(), out_shape=list(video.shape),
         params_g=sum(p.numel() for p in generator.parameters()),
         num_frame_bns=len(frame_batch_norms(generator)),
-        stats='recomputed' if stats is not None else 'initial')
+        stats='recomputed' if loaded is not None else 'initial')
     key = 'mem' if cuda else 'rss'
     result[f'peak_{key}_mib'] = round(peak, 1)
     result[f'model_{key}_mib'] = round(baseline, 1)

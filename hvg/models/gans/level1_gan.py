@@ -29,12 +29,15 @@ class Level1GAN(BaseLevelGAN):
 
     @torch.no_grad()
     def sample(self, num_samples: int, labels: Optional[Tensor] = None,
-               noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:
+               noise_std: float = 1.0, seed: Optional[int] = None,
+               num_frames: Optional[int] = None) -> Tensor:
         """Draw videos ``(N, C, T, H, W)`` in [-1, 1].
 
         ``labels`` default to random classes for a conditional model. A ``seed``
         makes the noise (and random labels) reproducible without touching the
         global RNG. ``noise_std`` < 1 trades diversity for quality (appendix H).
+        ``num_frames``: T, by default the training length; another needs its
+        BatchNorm statistics in use (``LengthStatistics.at_length``).
         """
         generator = unwrap(self.generator)
         device = next(generator.parameters()).device
@@ -43,7 +46,7 @@ class Level1GAN(BaseLevelGAN):
         if self.conditional and labels is None:
             labels = batch_randint(generator.num_classes, num_samples, generator=rng)
         labels = labels.to(device) if labels is not None else None
-        return generator((noise * noise_std).to(device), labels)
+        return generator((noise * noise_std).to(device), labels, num_frames=num_frames)
 
     def preview(self, num_samples: int, labels: Optional[Tensor] = None,
                 noise_std: float = 1.0, seed: Optional[int] = None) -> Tensor:

@@ -89,8 +89,9 @@ class UpsamplingLevelGAN(BaseLevelGAN):
 
         Call in eval mode for reproducible samples (train mode updates BatchNorm
         statistics). ``seed`` fixes the noise without touching the global RNG.
-        ``T_in`` is the generator's current input length (``unroll_generator``
-        sets it). ``chunk_frames``: None runs the generator over the whole
+        ``T_in * factor`` must be the length of the BatchNorm statistics in use:
+        the training length, or another inside ``LengthStatistics.at_length``.
+        ``chunk_frames``: None runs the generator over the whole
         video at once; an int (a multiple of the temporal factor) makes it
         ``chunk_frames`` output frames at a time (``stream_upsample``, eval mode
         only): the same video to float rounding, in memory that does not grow

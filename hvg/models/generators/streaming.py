@@ -11,9 +11,13 @@ forward pass, to float rounding, with the memory of one window. Every window
 has the same length, so the peak does not depend on the video's length.
 
 Every frame keeps the BatchNorm statistics of its absolute index (the
-generator's ``frame_offset`` windows), so the statistics must be those of the
-whole length first: ``unroll_generator(generator, T_out, ...)``, whose dummy
-passes can be windowed the same way (``accumulate_statistics_windowed``).
+generator's ``frame_offset`` windows), so the statistics in use must be those
+of the whole length: stream inside ``LengthStatistics.at_length(T_out)``, whose
+dummy passes (``LengthStatistics.prepare``) can be windowed the same way
+(``accumulate_statistics_windowed``).
+
+Nothing here depends on ``length_statistics`` (which builds on this module):
+the generator's ``num_frames`` is always its training length.
 """
 import math
 from typing import Iterator, List, NamedTuple, Optional, Tuple
@@ -22,8 +26,7 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
-from ..layers import ConvGRU, FrameBatchNorm
-from .unroll import trained_num_frames
+from ..layers import ConvGRU, frame_batch_norms
 
 
 def temporal_radius(generator: nn.Module) -> int:
@@ -79,7 +82,8 @@ def default_chunk_frames(generator: nn.Module) -> int:
     known to fit, and longer chunks waste less on halos.
     """
     factor = generator.temporal_factor
-    frames = max(trained_num_frames(generator), 2 * temporal_halo(generator))
+    # num_frames is the training length whatever length is being sampled
+    frames = max(generator.num_frames, 2 * temporal_halo(generator))
     return factor * math.ceil(frames / factor)
 
 
@@ -132,6 +136,7 @@ def _windows(generator: nn.Module, noise: Tensor, lowres: Tensor,
 
     ``offset`` is the pass's first output frame; it keeps ``[start, stop)``.
     """
+    # the whole video must match the statistics in use, before any pass runs
     generator.check_lowres(lowres, noise.shape[0])
     factor = generator.temporal_factor
     if chunk_frames is None:
@@ -140,7 +145,7 @@ def _windows(generator: nn.Module, noise: Tensor, lowres: Tensor,
         raise ValueError(f'chunk_frames={chunk_frames} must be a positive multiple of '
                          f'temporal_factor={factor}: chunks start on input frames')
     halo = temporal_halo(generator) if halo is None else halo
-    for start, stop, first, last in plan_windows(generator.num_frames, factor,
+    for start, stop, first, last in plan_windows(lowres.shape[2] * factor, factor,
                                                  chunk_frames, halo):
         yield start, stop, first * factor, lowres[:, :, first:last]
 
@@ -160,11 +165,12 @@ def upsample_chunks(generator: nn.Module, noise: Tensor, lowres: Tensor,
     length at all.
 
     Args:
-        generator: an ``UpsamplingGenerator`` in eval mode, set to the whole
-            video's length (``unroll_generator``), so that every frame uses
-            the BatchNorm statistics of its absolute index.
+        generator: an ``UpsamplingGenerator`` in eval mode, with BatchNorm
+            statistics for the whole video's length in use
+            (``LengthStatistics.at_length``), so that every frame uses the
+            statistics of its absolute index.
         noise, lowres, labels: as for ``generator.forward``; ``lowres`` is the
-            whole input video, ``(B, C, num_frames // temporal_factor, h, w)``.
+            whole input video, ``(B, C, T_out // temporal_factor, h, w)``.
         chunk_frames: output frames each interior pass keeps, a multiple of
             ``temporal_factor``; None: ``default_chunk_frames(generator)``.
         halo: output frames of context on either side; None:
@@ -195,25 +201,28 @@ def accumulate_statistics_windowed(generator: nn.Module, noise: Tensor, lowres: 
     pass updates the running statistics of all its frames; those of the frames
     it does not keep (its halos) are put back as they were, so every frame is
     updated exactly once per call, as in one whole-video pass, in the memory of
-    one window. ``unroll_generator(..., chunk_frames=C)`` calls this for every
-    dummy pass, with the FrameBatchNorms (and only they) in training mode.
+    one window. ``LengthStatistics.prepare(..., chunk_frames=C)`` calls this for
+    every dummy pass, with the FrameBatchNorms (and only they) in training mode
+    and the statistics being computed in use: the statistics in use are what
+    is updated, whether they are supplied or the buffers.
     """
-    norms = [m for m in generator.modules() if isinstance(m, FrameBatchNorm)]
+    norms = frame_batch_norms(generator)
     if not all(norm.training for norm in norms):
         raise RuntimeError('statistics passes need the FrameBatchNorms in training mode')
     for start, stop, offset, window in _windows(generator, noise, lowres, chunk_frames,
                                                 halo):
         frames = slice(offset, offset + window.shape[2] * generator.temporal_factor)
-        saved = [(n.running_mean[frames].clone(), n.running_var[frames].clone())
+        saved = [(n.statistics[0][frames].clone(), n.statistics[1][frames].clone())
                  for n in norms]
         generator(noise, window, labels, frame_offset=offset)
         keep = slice(start - offset, stop - offset)
         for norm, (mean, var) in zip(norms, saved):
             # restore all but the kept frames of this window
-            mean[keep] = norm.running_mean[frames][keep]
-            var[keep] = norm.running_var[frames][keep]
-            norm.running_mean[frames] = mean
-            norm.running_var[frames] = var
+            running_mean, running_var = norm.statistics
+            mean[keep] = running_mean[frames][keep]
+            var[keep] = running_var[frames][keep]
+            running_mean[frames] = mean
+            running_var[frames] = var
 
 
 @torch.no_grad()
@@ -230,7 +239,8 @@ def stream_upsample(generator: nn.Module, noise: Tensor, lowres: Tensor,
     for start, frames in upsample_chunks(generator, noise, lowres, labels,
                                          chunk_frames, halo):
         if video is None:
-            video = frames.new_empty(*frames.shape[:2], generator.num_frames,
+            video = frames.new_empty(*frames.shape[:2],
+                                     lowres.shape[2] * generator.temporal_factor,
                                      *frames.shape[3:])
         video[:, :, start:start + frames.shape[2]] = frames
     return video

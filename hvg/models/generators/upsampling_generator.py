@@ -57,7 +57,7 @@ class UpsamplingGenerator(nn.Module):
     ``4 * 2 ** (len(channel_mults) - 1)``. A final norm-relu-conv-tanh maps to RGB.
 
     Conditioning (section 3, appendix B.2): ``lowres`` is repeated in time (nearest)
-    to ``num_frames``; after every block whose output resolution is <= ``in_size``
+    to the output length; after every block whose output resolution is <= ``in_size``
     a nearest-downsampled copy of it, mapped to the block's channels by a 1x1 conv,
     is added. Blocks above ``in_size`` get no residual ("we do not upscale the low
     resolution video"); ``residual_resolutions`` lists the blocks that get one.
@@ -69,11 +69,13 @@ class UpsamplingGenerator(nn.Module):
     widths explicitly.
 
     Args:
-        num_frames: T_out, frames generated (and of the per-frame BN statistics).
+        num_frames: T_out of the training length, and of the per-frame BatchNorm
+            statistics the generator keeps (never changed: the output length is
+            the input's times ``temporal_factor``; see "Other lengths").
         out_size: output height and width.
         in_size: height and width of the low-res input (4 <= in_size <= out_size).
-        temporal_factor: T_out / T_in; the input has ``num_frames // temporal_factor``
-            frames.
+        temporal_factor: T_out / T_in; the training input has
+            ``num_frames // temporal_factor`` frames.
         base_channels: ``ch``; unit i has ``ch * channel_mults[i]`` channels.
         channel_mults: one multiplier per unit.
         noise_dim: size of z.
@@ -100,11 +102,16 @@ class UpsamplingGenerator(nn.Module):
     in_size) in [-1, 1], labels (B,) or None)`` returns ``(B, out_channels,
     T_in * temporal_factor, out_size, out_size)`` in [-1, 1].
 
+    Other lengths: ``T_in * temporal_factor`` must be the length of the
+    BatchNorm statistics in use (``statistics_frames``): ``num_frames``, or
+    the length ``LengthStatistics.at_length`` supplies statistics for while
+    sampling a longer input (appendix A). The generator itself is not resized.
+
     Windows: ``forward(..., frame_offset=s)`` takes ``lowres`` to be the
     window of the input video that makes output frames ``[s, s + T_in *
-    temporal_factor)`` of the ``num_frames``-frame video, and normalises them with
-    those frames' BatchNorm statistics. Away from its temporal edges a window's
-    output equals the whole video's (the generator is convolutional in time);
+    temporal_factor)`` of the ``statistics_frames``-frame video, and normalises
+    them with those frames' BatchNorm statistics. Away from its temporal edges a
+    window's output equals the whole video's (the generator is convolutional in time);
     ``stream_upsample`` stitches windows into a long video in constant memory
     (in training mode, a window updates the BatchNorm statistics of its own
     frames: ``accumulate_statistics_windowed``).
@@ -174,8 +181,19 @@ class UpsamplingGenerator(nn.Module):
 
     @property
     def input_frames(self) -> int:
-        """T_in, the number of low-res frames ``forward`` expects."""
+        """T_in of the training length: ``num_frames // temporal_factor``."""
         return self.num_frames // self.temporal_factor
+
+    @property
+    def statistics_frames(self) -> int:
+        """Output frames the BatchNorm statistics in use are for.
+
+        ``num_frames`` (the training length), except inside
+        ``LengthStatistics.at_length``, which supplies every FrameBatchNorm of
+        the generator with statistics of one other length at once (so the
+        last norm speaks for all).
+        """
+        return self.out_norm.num_frames
 
     @property
     def slots(self) -> List[ConditionedBlock]:
@@ -190,13 +208,16 @@ class UpsamplingGenerator(nn.Module):
     def check_lowres(self, lowres: Tensor, batch_size: int,
                      frame_offset: Optional[int] = None) -> None:
         if frame_offset is None:
-            expected = (batch_size, self.in_channels, self.input_frames, self.in_size,
-                        self.in_size)
+            frames = self.statistics_frames
+            expected = (batch_size, self.in_channels, frames // self.temporal_factor,
+                        self.in_size, self.in_size)
             if tuple(lowres.shape) != expected:
                 raise ValueError(
                     f'lowres must be (B, C, T_in, h, w) = {expected} (T_in = '
-                    f'num_frames {self.num_frames} / temporal_factor '
-                    f'{self.temporal_factor}), got {tuple(lowres.shape)}')
+                    f'{frames} frames of BatchNorm statistics / temporal_factor '
+                    f'{self.temporal_factor}; the training length is {self.num_frames}, '
+                    'other lengths: LengthStatistics.at_length), got '
+                    f'{tuple(lowres.shape)}')
             return
         expected = (batch_size, self.in_channels, self.in_size, self.in_size)
         shape = tuple(lowres.shape)
@@ -205,20 +226,20 @@ class UpsamplingGenerator(nn.Module):
                              f'w) = {expected}, got {shape}')
         stop = frame_offset + shape[2] * self.temporal_factor
         if frame_offset % self.temporal_factor or frame_offset < 0 or \
-                stop > self.num_frames:
+                stop > self.statistics_frames:
             raise ValueError(
                 f'a window of {shape[2]} input frames at frame_offset={frame_offset} '
                 f'makes output frames [{frame_offset}, {stop}): the offset must be a '
                 f'multiple of temporal_factor={self.temporal_factor} and the window '
-                f'must end within the {self.num_frames} frames the generator is set to')
+                f'must end within the {self.statistics_frames} frames the BatchNorm '
+                'statistics in use are for')
 
     def forward(self, noise: Tensor, lowres: Tensor, labels: Optional[Tensor] = None,
                 frame_offset: Optional[int] = None) -> Tensor:
         """See the class docstring; ``frame_offset`` (output frames) selects a window."""
-        num_frames = (self.num_frames if frame_offset is None else
-                      lowres.shape[2] * self.temporal_factor)
-        cond, x = self.stem(noise, labels, num_frames)
         self.check_lowres(lowres, noise.shape[0], frame_offset)
+        num_frames = lowres.shape[2] * self.temporal_factor
+        cond, x = self.stem(noise, labels, num_frames)
         # section 3: repeat the low-res frames to the output length; frames-major
         lowres = repeat_frames(lowres, num_frames).transpose(1, 2)
         with use_frame_offset(self, frame_offset):

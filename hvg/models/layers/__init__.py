@@ -1,5 +1,6 @@
 """Building blocks shared by generators and discriminators."""
-from .conditional_bn import FrameBatchNorm, convert_sync_frame_bn
+from .conditional_bn import (FrameBatchNorm, convert_sync_frame_bn, frame_batch_norms,
+                             use_frame_offset, use_statistics)
 from .conv_gru import ConvGRU
 from .resample import repeat_frames, resize_frames
 from .resblocks import (DiscResBlock, GenResBlock2d, GenResBlock3dSeparable,
@@ -7,7 +8,8 @@ from .resblocks import (DiscResBlock, GenResBlock2d, GenResBlock3dSeparable,
 from .spectral import conv2d, conv3d, embedding, init_and_normalise, linear
 
 __all__ = [
-    'FrameBatchNorm', 'convert_sync_frame_bn', 'ConvGRU', 'DiscResBlock', 'GenResBlock2d',
+    'FrameBatchNorm', 'convert_sync_frame_bn', 'frame_batch_norms', 'use_frame_offset',
+    'use_statistics', 'ConvGRU', 'DiscResBlock', 'GenResBlock2d',
     'GenResBlock3dSeparable', 'SeparableConv3d', 'per_frame', 'upsample_frames',
     'repeat_frames', 'resize_frames', 'conv2d', 'conv3d', 'embedding',
     'init_and_normalise', 'linear'

@@ -1,6 +1,6 @@
 """Batch normalisation with per-frame statistics and conditional gain/bias."""
 from contextlib import contextmanager
-from typing import Iterator, Optional, Tuple
+from typing import Iterator, List, Mapping, Optional, Tuple
 
 import torch
 import torch.distributed as dist
@@ -23,13 +23,22 @@ class FrameBatchNorm(nn.Module):
     ``F.batch_norm`` call, and folding it into the batch axis, for per-frame 2D
     convolutions, are both free views.
 
+    Other lengths: the buffers are the statistics of the training length, and
+    stay so. To normalise a video of another length T', statistics for T'
+    frames are supplied for a while (``use_statistics``, which
+    ``hvg.models.generators.LengthStatistics.at_length`` calls) and used
+    instead of the buffers: the module and its state dict are never resized,
+    so a generator sampled at any length is left as trained. In training mode
+    the updates land in the supplied tensors (how ``LengthStatistics``
+    computes them, appendix A), never in the buffers.
+
     Windows of a longer video (eval mode): with ``frame_offset = s`` (an int
     instead of the default None), an input of T frames is taken to be frames
-    ``[s, s + T)`` of the video the statistics are kept for, and is normalised
-    with the statistics of those frames. The generators are convolutional in
-    time, so a long video can be generated window by window
-    (``hvg.models.generators.stream_upsample``) while every frame still uses the
-    statistics of its absolute index. Set it for a whole network with
+    ``[s, s + T)`` of the video the statistics in use are for, and is
+    normalised with the statistics of those frames. The generators are
+    convolutional in time, so a long video can be generated window by window
+    (``hvg.models.generators.stream_upsample``) while every frame still uses
+    the statistics of its absolute index. Set it for a whole network with
     ``use_frame_offset``. In training mode a window updates the running
     statistics of its own frames only (how the statistics of a long video are
     recomputed window by window: ``accumulate_statistics_windowed``); training
@@ -51,7 +60,8 @@ class FrameBatchNorm(nn.Module):
 
     Args:
         num_features: channels C.
-        num_frames: timesteps T the running statistics are kept for.
+        num_frames: timesteps T of the running-statistic buffers (the
+            training length; other lengths: ``use_statistics``).
         cond_dim: length of the condition vector, or None for a plain affine.
         use_spectral_norm: spectral norm on the gain and bias layers.
         cond_spectral_norm: overrides ``use_spectral_norm`` for them (None:
@@ -78,6 +88,8 @@ class FrameBatchNorm(nn.Module):
         # None: inputs are the whole video; an int: see "Windows" above.
         self.frame_offset: Optional[int] = None
         self.sync = False  # see "Global-synchronous statistics" above
+        # None: the buffers; a (mean, var) pair of (T', C) tensors: see "Other lengths"
+        self.supplied_statistics: Optional[Tuple[Tensor, Tensor]] = None
         self.register_buffer('running_mean', torch.zeros(num_frames, num_features))
         self.register_buffer('running_var', torch.ones(num_frames, num_features))
         if cond_dim is None:
@@ -95,37 +107,44 @@ class FrameBatchNorm(nn.Module):
                 nn.init.zeros_(self.offset.weight)
 
     @property
-    def num_frames(self) -> int:
-        return self.running_mean.shape[0]
+    def statistics(self) -> Tuple[Tensor, Tensor]:
+        """The running ``(mean, var)`` in use, each ``(num_frames, C)``.
 
-    def reset_num_frames(self, num_frames: int) -> None:
-        """Resize the running statistics to ``num_frames`` and reset them."""
-        device = self.running_mean.device
-        self.running_mean = torch.zeros(num_frames, self.num_features, device=device)
-        self.running_var = torch.ones(num_frames, self.num_features, device=device)
+        The supplied ones while ``use_statistics`` is active, else the buffers.
+        """
+        if self.supplied_statistics is None:
+            return self.running_mean, self.running_var
+        return self.supplied_statistics
+
+    @property
+    def num_frames(self) -> int:
+        """Frames of the statistics in use: the training length, unless supplied."""
+        return self.statistics[0].shape[0]
 
     def statistics_for(self, num_frames: int) -> Tuple[Tensor, Tensor]:
         """Running ``(mean, var)``, each ``(num_frames, C)``, of the input's frames.
 
-        Views of the buffers, so that training-mode updates land in them (a
-        window's in its own frames).
+        Views of the statistics in use, so that training-mode updates land in
+        them (a window's in its own frames).
         """
+        mean, var = self.statistics
         if self.frame_offset is None:
             if num_frames != self.num_frames:
                 raise ValueError(
-                    f'FrameBatchNorm keeps statistics for {self.num_frames} frames '
+                    f'FrameBatchNorm has statistics for {self.num_frames} frames '
                     f'but got a video of {num_frames} frames. Per-frame statistics '
                     'are tied to the length: train at the configured length, or '
-                    'recompute the statistics for the new length before sampling.')
-            return self.running_mean, self.running_var
+                    'sample inside LengthStatistics.at_length(num_frames) (statistics '
+                    'recomputed for the new length).')
+            return mean, var
         start, stop = self.frame_offset, self.frame_offset + num_frames
         if start < 0 or stop > self.num_frames:
             raise ValueError(
                 f'a window of {num_frames} frames at frame_offset={start} covers '
                 f'frames [{start}, {stop}), outside the {self.num_frames} frames this '
-                'FrameBatchNorm keeps statistics for: recompute the statistics for '
-                'the whole video length first (unroll_generator)')
-        return self.running_mean[start:stop], self.running_var[start:stop]
+                'FrameBatchNorm has statistics for: use the statistics of the whole '
+                'video length (LengthStatistics.at_length)')
+        return mean[start:stop], var[start:stop]
 
     def forward(self, x: Tensor, cond: Optional[Tensor] = None) -> Tensor:
         """x: (B, T, C, H, W); cond: (B, cond_dim) when conditional."""
@@ -198,16 +217,56 @@ def convert_sync_frame_bn(module: nn.Module, sync: bool = True) -> nn.Module:
     return module
 
 
+def frame_batch_norms(module: nn.Module) -> List[FrameBatchNorm]:
+    """Every FrameBatchNorm in ``module``, in ``named_modules`` order."""
+    return [m for m in module.modules() if isinstance(m, FrameBatchNorm)]
+
+
+@contextmanager
+def use_statistics(module: nn.Module,
+                   statistics: Mapping[str, Tuple[Tensor, Tensor]]) -> Iterator[None]:
+    """Normalise with ``statistics`` instead of the buffers, for a ``with`` block.
+
+    ``statistics`` maps the name of every FrameBatchNorm in ``module`` (as in
+    ``module.named_modules()``) to its ``(mean, var)``, each ``(T, C)``, one T
+    for all: inside, the module normalises T-frame videos (or windows of them,
+    ``frame_offset``). The tensors are used as they are, not copied: in
+    training mode the updates land in them. The buffers are not touched, and
+    what was in use before is restored on exit, errors included.
+    """
+    norms = {name: m for name, m in module.named_modules() if isinstance(m, FrameBatchNorm)}
+    if set(statistics) != set(norms):
+        missing = sorted(set(norms) - set(statistics))
+        extra = sorted(set(statistics) - set(norms))
+        raise ValueError(f'statistics must name every FrameBatchNorm of the module: '
+                         f'missing {missing[:3]}, unknown {extra[:3]}')
+    lengths = {mean.shape[0] for mean, _ in statistics.values()}
+    for name, (mean, var) in statistics.items():
+        shape = (mean.shape[0], norms[name].num_features)
+        if tuple(mean.shape) != shape or tuple(var.shape) != shape or len(lengths) > 1:
+            raise ValueError(f'statistics of {name!r} are {tuple(mean.shape)} and '
+                             f'{tuple(var.shape)}: expected (T, {shape[1]}) with one T '
+                             f'for every norm (got lengths {sorted(lengths)})')
+    saved = {name: norm.supplied_statistics for name, norm in norms.items()}
+    for name, norm in norms.items():
+        norm.supplied_statistics = statistics[name]
+    try:
+        yield
+    finally:
+        for name, norm in norms.items():
+            norm.supplied_statistics = saved[name]
+
+
 @contextmanager
 def use_frame_offset(module: nn.Module, frame_offset: Optional[int]) -> Iterator[None]:
     """Set ``frame_offset`` on every FrameBatchNorm in ``module`` for a ``with`` block.
 
     Inside, an input of T frames is frames ``[frame_offset, frame_offset + T)``
-    of the video the statistics are kept for (eval mode only); None means the
+    of the video the statistics in use are for (eval mode only); None means the
     whole video, the default. The previous values are restored on exit, errors
     included, so a failed window cannot leave a network offset.
     """
-    norms = [m for m in module.modules() if isinstance(m, FrameBatchNorm)]
+    norms = frame_batch_norms(module)
     saved = [norm.frame_offset for norm in norms]
     for norm in norms:
         norm.frame_offset = frame_offset
