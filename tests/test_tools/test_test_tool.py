@@ -191,7 +191,7 @@ def test_test_tool_grounding_needs_no_i3d_and_class_levels_select(inputs, tmp_pa
     values = json.loads((tmp_path / 'c.json').read_text())['metrics']
     assert 'level1/class_consistency' in values
     assert 'level2/class_consistency' not in values
-    with pytest.raises(SystemExit, match='--class-levels'):
+    with pytest.raises(SystemExit, match='no such class-conditional level'):
         tool.main(common + ['--metrics', 'class_consistency', '--i3d', inputs['i3d'],
                             '--class-levels', '3', '--out', str(tmp_path / 'x.json')])
 
