@@ -4,10 +4,8 @@
         --cfg-options train_dataloader.dataset.data_root=data/kinetics600
 """
 import argparse
-import datetime
 import os
 import os.path as osp
-import subprocess
 import sys
 
 import torch
@@ -18,6 +16,7 @@ import hvg  # noqa: F401  (allow-lists checkpoint types for weights_only loading
 from hvg.engine import NonFiniteError, VideoReadFailureError
 from hvg.models.lowres_sources import check_lowres_source
 from hvg.utils.config_checks import check_clip_shape
+from hvg.utils.dist import init_launcher
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -71,63 +70,21 @@ def build_config(args: argparse.Namespace) -> Config:
     return cfg
 
 
-def slurm_to_torchrun_env(environ=os.environ) -> None:
-    """Export a Slurm task's rank and rendezvous as torchrun's variables.
-
-    RANK / WORLD_SIZE / LOCAL_RANK from SLURM_PROCID / SLURM_NTASKS /
-    SLURM_LOCALID; MASTER_ADDR, unless set, is the first host of
-    SLURM_NODELIST (``scontrol show hostnames``); MASTER_PORT defaults to 29500.
-    """
-    missing = [k for k in ('SLURM_PROCID', 'SLURM_NTASKS', 'SLURM_LOCALID')
-               if k not in environ]
-    if missing:
-        raise SystemExit(f'--launcher slurm: {", ".join(missing)} not set; run under '
-                         'srun (tools/slurm_train.sh)')
-    environ['RANK'] = environ['SLURM_PROCID']
-    environ['WORLD_SIZE'] = environ['SLURM_NTASKS']
-    environ['LOCAL_RANK'] = environ['SLURM_LOCALID']
-    if 'MASTER_ADDR' not in environ:
-        nodes = environ.get('SLURM_NODELIST', '')
-        try:
-            hosts = subprocess.run(['scontrol', 'show', 'hostnames', nodes],
-                                   capture_output=True, text=True, check=True).stdout
-        except (OSError, subprocess.CalledProcessError) as error:
-            raise SystemExit(f'--launcher slurm: cannot resolve the first host of '
-                             f'SLURM_NODELIST={nodes!r} ({error}); set MASTER_ADDR')
-        environ['MASTER_ADDR'] = hosts.split()[0]
-    environ.setdefault('MASTER_PORT', '29500')
-
-
-def init_cpu_process_group(cfg: Config, launcher: str) -> None:
-    """Start the gloo process group of a CPU job; the Runner then reuses it.
-
-    mmengine's ``init_dist`` calls ``torch.cuda.set_device``, which fails
-    without CUDA, so CPU runs cannot leave it to the Runner. torchrun
-    (``pytorch``) sets the rendezvous variables; Slurm tasks get them from
-    theirs.
-    """
-    if launcher == 'slurm':
-        slurm_to_torchrun_env()
-    elif launcher != 'pytorch':
-        raise SystemExit(f'--launcher {launcher} needs CUDA; on CPUs use pytorch '
-                         '(tools/dist_train.sh) or slurm (tools/slurm_train.sh)')
-    dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
-    timeout = dist_cfg.pop('timeout', None)
-    if timeout is not None:
-        dist_cfg['timeout'] = datetime.timedelta(seconds=timeout)
-    torch.distributed.init_process_group(**dist_cfg)
-
-
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = build_config(args)
-    if args.launcher != 'none' and not torch.cuda.is_available():
-        init_cpu_process_group(cfg, args.launcher)
     try:
         check_clip_shape(cfg, args.config)
         check_lowres_source(cfg.model)
     except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f'error: {error}')
+    if args.launcher != 'none' and not torch.cuda.is_available():
+        # mmengine's init_dist needs CUDA: start the gloo group here, the Runner reuses it
+        dist_cfg = cfg.env_cfg.get('dist_cfg', {})
+        try:
+            init_launcher(args.launcher, dist_cfg.get('backend'), dist_cfg.get('timeout'))
+        except RuntimeError as error:
+            raise SystemExit(f'error: {error}')
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()

@@ -9,7 +9,7 @@ from hvg.models.gans import BaseLevelGAN
 from hvg.models.generators import LengthStatistics
 from hvg.models.layers.resample import repeat_frames, resize_frames
 from hvg.models.level_chain import run_levels
-from hvg.models.level_loading import load_level
+from hvg.models.level_loading import load_level_and_config
 
 
 def hierarchy_checkpoints(cfg: Config, checkpoints: Optional[Sequence[str]]) -> List[str]:
@@ -91,13 +91,18 @@ class Hierarchy:
         bn_passes: dummy passes to recompute BatchNorm statistics.
         bn_batch_size: samples per dummy pass.
         fps: frame rate of the final output (for writing videos).
+        configs: each level's training config (``from_checkpoints`` fills it
+            from the checkpoints); evaluation reads the real clips from them.
     """
 
     def __init__(self, levels: Sequence[BaseLevelGAN], bn_passes: int = 200,
-                 bn_batch_size: int = 8, fps: float = 8.0):
+                 bn_batch_size: int = 8, fps: float = 8.0,
+                 configs: Optional[Sequence[Config]] = None):
         if not levels:
             raise ValueError('a hierarchy needs at least one level')
         self.levels = list(levels)
+        # each level's training config (its dataset gives evaluation's real clips)
+        self.configs = list(configs) if configs is not None else None
         # the input length each upsampling level was trained on (the window protocol)
         self.train_input_frames = [None] + [lvl.input_frames for lvl in self.levels[1:]]
         self.bn_passes = bn_passes
@@ -119,10 +124,12 @@ class Hierarchy:
         if not checkpoints:
             raise ValueError('a hierarchy needs at least one checkpoint')
         configs = list(configs) if configs else [None] * len(checkpoints)
-        levels = [load_level(path, config, what=f'level {i + 1}').to(device)
+        loaded = [load_level_and_config(path, config, what=f'level {i + 1}')
                   for i, (path, config) in enumerate(zip(checkpoints, configs))]
+        levels = [level.to(device) for level, _ in loaded]
         check_chain(levels, list(checkpoints))
-        return cls(levels, **{k: v for k, v in options.items() if v is not None})
+        return cls(levels, configs=[cfg for _, cfg in loaded],
+                   **{k: v for k, v in options.items() if v is not None})
 
     @classmethod
     def from_config(cls, config: Optional[str], checkpoints: Optional[Sequence[str]] = None,

@@ -234,62 +234,45 @@ def resize_videos(jobs: Sequence[ResizeJob],
     return [(src, reason) for src, reason in results if reason]
 
 
-# --- command lines (tools/data/{kinetics,bdd100k}/*.py) --------------------------
-def verify_videos_cli(argv: Optional[Sequence[str]] = None, doc: str = '',
-                      extensions: Sequence[str] = VIDEO_EXTENSIONS) -> None:
-    """``verify_videos.py``: check every video, write the list of bad ones."""
-    import argparse
-    parser = argparse.ArgumentParser(
-        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('source', help='a folder of videos or a file list')
-    parser.add_argument('--bad-list', required=True,
-                        help='output: the bad videos, path<TAB>reason')
-    parser.add_argument('--data-root', help="root of a list's relative paths "
-                        "(default: the list's folder)")
-    parser.add_argument('--workers', type=int, default=1, help='processes')
-    parser.add_argument('--quick', action='store_true',
-                        help='decode 3 frames per video instead of all')
-    args = parser.parse_args(argv)
-    try:
-        paths = list_videos(args.source, args.data_root, extensions)
-    except FileNotFoundError as error:
-        raise SystemExit(f'error: {error}')
+# --- whole trees (tools/data/{kinetics,bdd100k}/*.py parse the command lines) ----
+def verify_video_tree(source: str, bad_list: str, data_root: Optional[str] = None,
+                      num_workers: int = 1, full: bool = True,
+                      extensions: Sequence[str] = VIDEO_EXTENSIONS) -> Tuple[int, int]:
+    """Check every video of a folder or a file list; write the bad ones to ``bad_list``.
+
+    Returns:
+        ``(videos checked, bad videos)``.
+
+    Raises:
+        FileNotFoundError: ``source`` is missing or holds no video.
+    """
+    paths = list_videos(source, data_root, extensions)
     if not paths:
-        raise SystemExit(f'error: no videos in {args.source}')
-    checks = check_videos(paths, args.workers, full=not args.quick)
-    num_bad = write_check_report(checks, args.bad_list)
-    print(f'{len(checks)} videos checked, {num_bad} bad -> {args.bad_list}')
+        raise FileNotFoundError(f'no videos in {source}')
+    checks = check_videos(paths, num_workers, full=full)
+    return len(checks), write_check_report(checks, bad_list)
 
 
-def resize_videos_cli(argv: Optional[Sequence[str]] = None, doc: str = '',
-                      extensions: Sequence[str] = VIDEO_EXTENSIONS) -> None:
-    """``resize_videos.py``: small copies of a tree of videos, same layout."""
-    import argparse
-    parser = argparse.ArgumentParser(
-        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('src', help='folder of the original videos')
-    parser.add_argument('dst', help='folder for the copies (same layout)')
-    parser.add_argument('--short-side', type=int, required=True)
-    parser.add_argument('--list', help='only these videos (paths relative '
-                        'to SRC)')
-    parser.add_argument('--workers', type=int, default=1, help='processes')
-    parser.add_argument('--crf', type=int, default=20, help='x264 quality')
-    parser.add_argument('--gop', type=int, default=32,
-                        help='keyframe interval, frames')
-    parser.add_argument('--overwrite', action='store_true')
-    args = parser.parse_args(argv)
-    if not os.path.isdir(args.src):
-        raise SystemExit(f'error: {args.src} is not a folder')
-    if args.short_side < 2:
-        raise SystemExit('error: --short-side must be >= 2')
-    paths = (list_videos(args.list, args.src) if args.list else
-             list_videos(args.src, extensions=extensions))
+def resize_video_tree(src: str, dst: str, short_side: int, list_file: Optional[str] = None,
+                      num_workers: int = 1, crf: int = 20, gop: int = 32,
+                      overwrite: bool = False,
+                      extensions: Sequence[str] = VIDEO_EXTENSIONS
+                      ) -> Tuple[int, List[Tuple[str, str]], str]:
+    """Small copies of the videos under ``src`` (or in ``list_file``), same layout in ``dst``.
+
+    Returns:
+        ``(videos, [(src, reason) of the failed ones], the ffmpeg used)``.
+
+    Raises:
+        NotADirectoryError: ``src`` is not a folder. ValueError: ``short_side < 2``.
+    """
+    if not os.path.isdir(src):
+        raise NotADirectoryError(f'{src} is not a folder')
+    if short_side < 2:
+        raise ValueError(f'the short side must be >= 2, got {short_side}')
+    paths = (list_videos(list_file, src) if list_file else
+             list_videos(src, extensions=extensions))
     ffmpeg = find_ffmpeg()
-    jobs = [ResizeJob(p, os.path.join(args.dst, os.path.relpath(p, args.src)),
-                      args.short_side, ffmpeg, args.crf, args.gop,
-                      args.overwrite) for p in paths]
-    failed = resize_videos(jobs, args.workers)
-    for src, reason in failed:
-        print(f'failed: {src}: {reason}')
-    print(f'{len(jobs) - len(failed)} of {len(jobs)} videos -> {args.dst} '
-          f'(short side {args.short_side}, {ffmpeg})')
+    jobs = [ResizeJob(p, os.path.join(dst, os.path.relpath(p, src)), short_side, ffmpeg,
+                      crf, gop, overwrite) for p in paths]
+    return len(jobs), resize_videos(jobs, num_workers), ffmpeg

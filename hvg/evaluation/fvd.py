@@ -4,8 +4,10 @@ from typing import Union
 import numpy as np
 import torch
 
+from .extractor import I3DExtractor
+from .feature_stats import FeatureStats
+from .frechet import frechet_distance
 from .protocol import as_uint8_bcthw
-from .video_stats import I3DExtractor, VideoSetStats, compute_video_metrics
 
 
 def compute_fvd(real: Union[np.ndarray, torch.Tensor], fake: Union[np.ndarray, torch.Tensor],
@@ -33,11 +35,9 @@ def compute_fvd(real: Union[np.ndarray, torch.Tensor], fake: Union[np.ndarray, t
                          f'{fake.shape[2]}: FVD compares clips of one length')
     extractor = I3DExtractor(i3d_weights, device=device, resize=resize,
                              batch_size=batch_size, size=i3d_size)
-    sets = []
+    stats = []
     for videos in (real, fake):
-        stats = VideoSetStats(('fvd', ), logit_dim=extractor.num_classes)
+        stats.append(FeatureStats(extractor.num_classes))
         for start in range(0, videos.shape[0], batch_size):
-            batch = videos[start:start + batch_size]
-            stats.update(extractor(batch), batch, range(start, start + batch.shape[0]))
-        sets.append(stats)
-    return compute_video_metrics(sets[0], sets[1], ('fvd', ), cov_ddof=cov_ddof)['fvd']
+            stats[-1].update(extractor(videos[start:start + batch_size])['logits'])
+    return frechet_distance(*stats[0].mean_cov(cov_ddof), *stats[1].mean_cov(cov_ddof))

@@ -66,6 +66,16 @@ def load_level(checkpoint: str, config: Optional[str] = None,
                cfg_options: Optional[dict] = None, what: str = 'level') -> nn.Module:
     """A trained level, frozen, in eval mode, built as its checkpoint describes.
 
+    ``load_level_and_config`` also returns the config it was built from.
+    """
+    return load_level_and_config(checkpoint, config, cfg_options, what)[0]
+
+
+def load_level_and_config(checkpoint: str, config: Optional[str] = None,
+                          cfg_options: Optional[dict] = None,
+                          what: str = 'level') -> Tuple[nn.Module, Config]:
+    """``(level, its config)``: a trained level, frozen, in eval mode.
+
     Args:
         checkpoint: the level's ``.pth`` (weights-only loading).
         config: the config to build from when the checkpoint stores none.
@@ -91,4 +101,4 @@ def load_level(checkpoint: str, config: Optional[str] = None,
             "level's own checkpoint, or the config it was trained with.")
     level.load_state_dict(weights, strict=True)
     level.requires_grad_(False)
-    return level.eval()
+    return level.eval(), cfg

@@ -48,8 +48,8 @@ def test_grounding_metric_with_the_runner_on_level2(demo_checkpoints, i3d_file, 
         dict(type='PackVideoInputs', input_keys=dict(highres='imgs', lowres='lowres_imgs'))])
     cfg.val_cfg = dict(type='GenerationValLoop', num_samples=4, batch_size=2)
     # FVD beside it: the extra lowres keys must not disturb the other metrics
-    cfg.val_evaluator = [dict(type='VideoGenerationMetric', scores=['fvd'],
-                              i3d_weights=i3d_file, i3d_size=32, batch_size=4),
+    cfg.val_evaluator = [dict(type='FVDMetric', i3d_weights=i3d_file, i3d_size=32,
+                              batch_size=4),
                          dict(type='GroundingMetric', temporal_factor=2)]
     runner = Runner.from_cfg(cfg)
     metrics = runner.val()

@@ -1,4 +1,5 @@
-"""compute_fvd, video-set statistics and their cache, the mmengine metric and loop."""
+"""compute_fvd, the video metrics, their real-statistics cache, the mmengine loop."""
+import json
 from pathlib import Path
 
 import numpy as np
@@ -7,8 +8,9 @@ import torch
 from mmengine.config import Config
 from mmengine.runner import Runner
 
-from hvg.evaluation import (I3DExtractor, VideoSetStats, compute_fvd,
-                            compute_video_metrics)
+from hvg.apis.real_clips import save_arrays
+from hvg.evaluation import (FIDMetric, FVDMetric, I3DExtractor, ISMetric, PSDMetric,
+                            VideoBatch, compute_fvd)
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,39 +42,66 @@ def test_compute_fvd_is_zero_for_one_set_and_grows_with_the_difference(i3d_file)
         compute_fvd(real, real[:, :4], i3d_file, i3d_size=32)
 
 
-def test_video_set_stats_cache_is_keyed(i3d_file, tmp_path):
+def squares_batch(num=6, frames=8, labels=None, flip=False):
+    videos = torch.from_numpy(moving_squares(num, frames)).permute(0, 4, 1, 2, 3)
+    return VideoBatch(videos.flip(2) if flip else videos, list(range(num)),
+                      labels or [-1] * num)
+
+
+def test_real_statistics_round_trip_through_the_cache(i3d_file, tmp_path):
     extractor = I3DExtractor(i3d_file, size=32, batch_size=4)
-    videos = torch.from_numpy(moving_squares(6)).permute(0, 4, 1, 2, 3)
-    stats = VideoSetStats(('fvd', 'fid', 'psd'), psd_frames=(1, 8), psd_sets=2)
-    stats.update(extractor(videos), videos, range(6))
-    key = dict(dataset='squares', num_frames=8, network=extractor.describe())
+
+    def metrics():
+        return [FVDMetric(extractor=extractor), FIDMetric(extractor=extractor),
+                PSDMetric(frames=(1, 8), sets=2)]
+
+    batch = squares_batch()
+    first = metrics()
+    arrays = {}
+    for metric in first:
+        assert metric.real_on_disk
+        metric.update('real', batch)
+        metric.finish_real()
+        arrays.update(metric.real_arrays())
     path = str(tmp_path / 'real.npz')
-    stats.save(path, key)
-    again = VideoSetStats(('fvd', 'fid', 'psd'), psd_frames=(1, 8), psd_sets=2)
-    assert again.load(path, key)
-    np.testing.assert_array_equal(again.fvd.outer, stats.fvd.outer)
-    np.testing.assert_array_equal(again.psd.sums, stats.psd.sums)
-    assert not VideoSetStats(('fvd', )).load(path, dict(key, num_frames=16))
-    values = compute_video_metrics(again, stats, ('fvd', 'fid', 'psd'))
-    assert values['fvd'] == pytest.approx(0, abs=1e-6) and values['fid'] == pytest.approx(
-        0, abs=1e-6)
+    save_arrays(path, dict(dataset='squares', num_frames=8), arrays)
+    again = metrics()
+    with np.load(path, allow_pickle=False) as cached:
+        assert json.loads(str(cached['key'])) == dict(dataset='squares', num_frames=8)
+        assert all(metric.load_real_arrays(cached) for metric in again)
+    values = {}
+    for metric in again:
+        metric.update('fake', batch)
+        values.update(metric.result())
+    np.testing.assert_array_equal(again[0].real.outer, first[0].real.outer)
+    np.testing.assert_array_equal(again[2].real.sums, first[2].real.sums)
+    assert values['fvd'] == pytest.approx(0, abs=1e-6)
+    assert values['fid'] == pytest.approx(0, abs=1e-6)
     assert values['psd_log10_gap_frame8'] == 0
-    with pytest.raises(ValueError, match='need real videos'):
-        compute_video_metrics(None, stats, ('fvd', ))
+    assert not ISMetric(extractor=extractor).real_on_disk  # IS needs no real clips
+
+
+def test_metrics_of_one_batch_share_one_i3d_forward(i3d_file):
+    extractor = I3DExtractor(i3d_file, size=32, batch_size=4)
+    videos = squares_batch().videos
+    first, second = extractor(videos), extractor(videos.float() / 127.5 - 1)
+    assert second['logits'] is first['logits']  # the same batch: remembered
+    assert extractor(videos.flip(2))['logits'] is not first['logits']
 
 
 def test_per_class_scores(i3d_file):
     extractor = I3DExtractor(i3d_file, size=32, batch_size=8)
-    videos = torch.from_numpy(moving_squares(8)).permute(0, 4, 1, 2, 3)
     labels = [0, 1] * 4
-    real = VideoSetStats(('is', 'fid'), classes=(0, 1))
-    fake = VideoSetStats(('is', 'fid'), classes=(0, 1))
-    real.update(extractor(videos), videos, range(8), labels)
-    fake.update(extractor(videos.flip(2)), videos, range(8), labels)  # time reversed
-    values = compute_video_metrics(real, fake, ('is', 'fid'), is_splits=2)
+    real, fake = squares_batch(8, labels=labels), squares_batch(8, labels=labels, flip=True)
+    inception = ISMetric(extractor=extractor, splits=2, classes=(0, 1))
+    fid = FIDMetric(extractor=extractor, classes=(0, 1))
+    fid.update('real', real)
+    for metric in (inception, fid):
+        metric.update('fake', fake)  # time reversed
+    values = dict(inception.result(), **fid.result())
     for c in (0, 1):
         assert values[f'class{c}/fid'] > 0 and values[f'class{c}/is'] >= 1
-    assert fake.class_fid[0].count == 4
+    assert fid.fake.classes[0].count == 4
 
 
 def val_config(i3d_file: str, work_dir: Path) -> Config:
@@ -97,10 +126,11 @@ def val_config(i3d_file: str, work_dir: Path) -> Config:
                          dict(type='CenterCrop', size=32),
                          dict(type='PackVideoInputs')]))
     cfg.val_cfg = dict(type='GenerationValLoop', num_samples=6, batch_size=3)
-    cfg.val_evaluator = dict(type='VideoGenerationMetric',
-                             scores=['fvd', 'is', 'fid', 'psd'], i3d_weights=i3d_file,
-                             i3d_size=32, batch_size=4, is_splits=2,
-                             psd_frames=[1, 12], psd_sets=2)
+    network = dict(i3d_weights=i3d_file, i3d_size=32, batch_size=4)
+    cfg.val_evaluator = [dict(type='FVDMetric', **network),
+                         dict(type='ISMetric', splits=2, **network),
+                         dict(type='FIDMetric', **network),
+                         dict(type='PSDMetric', frames=[1, 12], sets=2, batch_size=4)]
     return cfg
 
 

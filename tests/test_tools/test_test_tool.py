@@ -191,9 +191,34 @@ def test_test_tool_grounding_needs_no_i3d_and_class_levels_select(inputs, tmp_pa
     values = json.loads((tmp_path / 'c.json').read_text())['metrics']
     assert 'level1/class_consistency' in values
     assert 'level2/class_consistency' not in values
-    with pytest.raises(SystemExit, match='--class-levels'):
+    with pytest.raises(SystemExit, match='no such class-conditional level'):
         tool.main(common + ['--metrics', 'class_consistency', '--i3d', inputs['i3d'],
                             '--class-levels', '3', '--out', str(tmp_path / 'x.json')])
+
+
+def test_test_tool_takes_checkpoints_alone(inputs, tmp_path, monkeypatch):
+    """No hierarchy config: the checkpoints describe their levels and datasets;
+    the same numbers as with the config. Levels in the wrong order are refused
+    before any sampling, in one paragraph naming the file."""
+    monkeypatch.setenv('HVG_CACHE_DIR', str(tmp_path / 'cache'))
+    monkeypatch.chdir(REPO)
+    torch.set_num_threads(1)
+    tool = load_test_tool()
+    common = ['--metrics', 'grounding', '--num-samples', '3', '--num-real', '3',
+              '--batch-size', '3', '--bn-passes', '1', '--workers', '0']
+    tool.main([str(DEMO), '--checkpoints', *inputs['checkpoints'], *common,
+               '--out', str(tmp_path / 'with_config.json')])
+    tool.main(['--checkpoints', *inputs['checkpoints'], *common,
+               '--out', str(tmp_path / 'alone.json')])
+    with_config, alone = (json.loads((tmp_path / f'{name}.json').read_text())['metrics']
+                          for name in ('with_config', 'alone'))
+    assert alone == with_config
+    with pytest.raises(SystemExit) as error:
+        tool.main(['--checkpoints', *inputs['checkpoints'][::-1], *common,
+                   '--out', str(tmp_path / 'x.json')])
+    assert 'cannot be level 1' in str(error.value) and '\n' not in str(error.value)
+    with pytest.raises(SystemExit):  # argparse: neither a config nor checkpoints
+        tool.main(common)
 
 
 def test_level_metrics_one_process_and_two_gloo_ranks_agree(inputs, tmp_path, env):

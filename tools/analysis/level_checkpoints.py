@@ -31,7 +31,7 @@ import hvg  # noqa: F401
 from hvg.evaluation import I3DExtractor
 from hvg.evaluation.class_consistency import class_consistency
 from hvg.evaluation.grounding import GroundingAccumulator, grounding_summary
-from hvg.evaluation.real_clips import eval_dataset_cfg, real_batches
+from hvg.apis.real_clips import eval_dataset_cfg, real_batches
 from hvg.models import load_level
 from hvg.utils.cli import positive_int
 from hvg.utils.config_checks import level_num_classes

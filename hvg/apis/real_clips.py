@@ -6,9 +6,14 @@ interval (its ``SampleFrames``), the short side resized (bilinear) and
 centre-cropped to the generated resolution, no flip; with ``lowres`` also
 the level's real input ``x_{l-1} = T(S(x_l))`` (``LowResView``, as training
 pairs are made). Clip ``i`` starts at a seeded random offset, whatever the
-rank or loader worker (``SeededClips``).
+rank or loader worker (``SeededClips``). ``save_arrays`` writes the cache
+of their statistics (``evaluate.real_statistics`` reads it).
 """
-from typing import Iterator, Optional, Sequence
+import json
+import os
+import os.path as osp
+import tempfile
+from typing import Iterator, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.config import Config
@@ -16,28 +21,36 @@ from mmengine.dist import get_dist_info
 from torch.utils.data import DataLoader, Dataset
 
 
-def frame_interval_of(level_config: str) -> int:
+LevelConfig = Union[str, Config]
+
+
+def as_config(level_config: LevelConfig) -> Config:
+    """A level's config from its file, or as it is (e.g. the one its checkpoint stores)."""
+    return level_config if isinstance(level_config, Config) else Config.fromfile(level_config)
+
+
+def frame_interval_of(level_config: LevelConfig) -> int:
     """A level's temporal subsampling (its ``SampleFrames``)."""
-    cfg = Config.fromfile(level_config)
+    cfg = as_config(level_config)
     for step in cfg.train_dataloader.dataset.get('pipeline', []):
         if step.get('type') == 'SampleFrames':
             return int(step.get('frame_interval', 1))
     return 1
 
 
-def eval_dataset_cfg(level_config: str, num_frames: int, size: int,
+def eval_dataset_cfg(level_config: LevelConfig, num_frames: int, size: int,
                      data_root: Optional[str] = None, ann_file: Optional[str] = None,
                      lowres: Optional[tuple] = None) -> dict:
     """The level's dataset with the evaluation pipeline (module docstring).
 
     Args:
-        level_config: the level's training config.
+        level_config: the level's training config (a file or a ``Config``).
         num_frames, size: the generated clips' length and square resolution.
         data_root, ann_file: override the config's.
         lowres: ``(temporal_stride, size)`` to add ``x_{l-1}``: items' inputs
             are then ``{'highres', 'lowres'}``.
     """
-    cfg = Config.fromfile(level_config)
+    cfg = as_config(level_config)
     dataset = cfg.train_dataloader.dataset.to_dict()
     if data_root:
         dataset['data_root'] = data_root
@@ -98,3 +111,16 @@ def real_batches(dataset_cfg: dict, num_real: int, seed: int, batch_size: int,
     clips = SeededClips(DATASETS.build(dataset_cfg), range(rank, num_real, world), seed,
                         classes)
     return iter(DataLoader(clips, batch_size=batch_size, num_workers=workers))
+
+
+def save_arrays(path: str, key: dict, arrays: dict) -> None:
+    """Write ``arrays`` and the ``key`` that made them to ``path`` (.npz), atomically.
+
+    Plain arrays only (``np.load(allow_pickle=False)`` reads them back); the
+    key is stored as sorted JSON, compared as such when the file is read.
+    """
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix='.npz', dir=osp.dirname(osp.abspath(path)))
+    os.close(fd)
+    np.savez(tmp, key=np.array(json.dumps(key, sort_keys=True)), **arrays)
+    os.replace(tmp, path)  # never a half-written cache
