@@ -49,3 +49,35 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(('127.0.0.1', 0))
         return sock.getsockname()[1]
+
+
+# srun as far as tools/slurm_train.sh needs it: --ntasks=N copies of the command,
+# each with the variables a Slurm task gets.
+FAKE_SRUN = '''#!/usr/bin/env bash
+set -u
+ntasks=1
+while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do
+    case "$1" in
+        --ntasks=*) ntasks=${1#--ntasks=}; shift ;;
+        -p) shift 2 ;;
+        *) shift ;;
+    esac
+done
+pids=()
+for ((i = 0; i < ntasks; i++)); do
+    SLURM_PROCID=$i SLURM_LOCALID=$i SLURM_NTASKS=$ntasks SLURM_NODELIST=localhost "$@" &
+    pids+=($!)
+done
+status=0
+for pid in "${pids[@]}"; do wait "$pid" || status=1; done
+exit $status
+'''
+
+
+def fake_srun_bin(tmp_path) -> str:
+    """A folder with the fake ``srun`` above, to put first on PATH."""
+    bin_dir = tmp_path / 'bin'
+    bin_dir.mkdir(exist_ok=True)
+    (bin_dir / 'srun').write_text(FAKE_SRUN)
+    (bin_dir / 'srun').chmod(0o755)
+    return str(bin_dir)

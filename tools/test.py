@@ -48,7 +48,7 @@ def parse_args(argv=None) -> argparse.Namespace:
         p.add_argument(flag, type=int, default=default)
     p.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     p.add_argument('--out', default='metrics.json')
-    p.add_argument('--launcher', choices=['none', 'pytorch'], default='none')
+    p.add_argument('--launcher', choices=['none', 'pytorch', 'slurm'], default='none')
     p.add_argument('--cfg-options', nargs='+', action=DictAction, help='hierarchy keys')
     args = p.parse_args(argv)
     try:  # before any sampling: an unknown metric, a network without its weights

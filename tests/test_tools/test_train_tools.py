@@ -11,7 +11,7 @@ from typing import List
 
 import pytest
 import torch
-from subprocess_utils import free_port, run_tool, tool_env
+from subprocess_utils import FAKE_SRUN, free_port, run_tool, tool_env
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / 'configs' / 'hvg' / 'demo_l1_clips.py'
@@ -162,29 +162,6 @@ def test_dist_train_runs_two_gloo_processes_in_sync(tmp_path, env):
     at_4 = load_weights_only(work_dir / 'iter_4.pth')['state_dict']
     for prefix in ('generator.', 'discriminator.'):
         assert any(not torch.equal(at_2[k], at_4[k]) for k in at_2 if k.startswith(prefix))
-
-
-# srun as far as tools/slurm_train.sh needs it: --ntasks=N copies of the command,
-# each with the variables a Slurm task gets.
-FAKE_SRUN = '''#!/usr/bin/env bash
-set -u
-ntasks=1
-while [ $# -gt 0 ] && [ "${1#-}" != "$1" ]; do
-    case "$1" in
-        --ntasks=*) ntasks=${1#--ntasks=}; shift ;;
-        -p) shift 2 ;;
-        *) shift ;;
-    esac
-done
-pids=()
-for ((i = 0; i < ntasks; i++)); do
-    SLURM_PROCID=$i SLURM_LOCALID=$i SLURM_NTASKS=$ntasks SLURM_NODELIST=localhost "$@" &
-    pids+=($!)
-done
-status=0
-for pid in "${pids[@]}"; do wait "$pid" || status=1; done
-exit $status
-'''
 
 
 def test_slurm_train_runs_two_tasks_in_sync(tmp_path, env):

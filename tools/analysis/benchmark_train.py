@@ -24,27 +24,11 @@ from mmengine.registry import init_default_scope
 
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.registry import MODELS
-from hvg.utils.config_checks import level_num_classes
+from hvg.utils.example_batch import example_batch
 
 
 def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def random_clip(batch_size: int, frames: int, size: int) -> torch.Tensor:
-    return torch.randint(0, 256, (batch_size, 3, frames, size, size), dtype=torch.uint8)
-
-
-def example_batch(cfg: Config, batch_size: int) -> dict:
-    """A collated batch of the shape the config's data pipeline produces."""
-    gen = cfg.model.generator
-    inputs = random_clip(batch_size, gen.num_frames, gen.out_size)
-    if 'in_size' in gen:  # an upsampling level: (x_l, x_{l-1}) pairs
-        lowres = random_clip(batch_size, gen.num_frames // gen.temporal_factor,
-                             gen.in_size)
-        inputs = dict(highres=inputs, lowres=lowres)
-    labels = torch.randint(0, max(level_num_classes(cfg.model), 1), (batch_size, ))
-    return dict(inputs=inputs, data_samples=dict(label=labels))
 
 
 def main() -> None:
