@@ -8,6 +8,8 @@ one evaluation that see the same videos share one forward pass
 (``shared_extractor`` hands every metric of one setting the same extractor).
 """
 import hashlib
+import sys
+import warnings
 import os
 import os.path as osp
 from collections import OrderedDict
@@ -76,10 +78,25 @@ class I3DExtractor:
         self.i3d_weights, self.fid_weights = i3d_weights, fid_weights
         self._memo: 'OrderedDict[str, Dict[str, Tensor]]' = OrderedDict()
         self._memo_size = memo
+        # prepare_i3d.py --random writes weights for smoke tests: their FVD
+        # looks like a number; every result says what it is
+        self.random = [path for path, net in ((i3d_weights, self.i3d),
+                                              (fid_weights, self.fid_net))
+                       if net is not None and getattr(net, 'meta', {}).get('source')
+                       == 'random']
+        if self.random:
+            message = (f'RANDOM I3D WEIGHTS ({", ".join(self.random)}): every metric of '
+                       'this run is meaningless, for smoke tests only. Prepare the real '
+                       'network: python tools/misc/prepare_i3d.py --out '
+                       'work_dirs/i3d/i3d_k400.pth')
+            warnings.warn(message, stacklevel=2)
+            print(f'\n{"!" * 78}\n{message}\n{"!" * 78}\n', file=sys.stderr, flush=True)
 
     def describe(self) -> dict:
         """What produced the features (for cache keys and results)."""
-        return dict(fvd_network=f'i3d-k{self.num_classes}-logits',
+        random = ' (RANDOM WEIGHTS: meaningless)' if self.random else ''
+        return dict(fvd_network=f'i3d-k{self.num_classes}-logits{random}',
+                    random_weights=bool(self.random),
                     fid_network=self.fid_network, resize=self.resize, i3d_size=self.size,
                     i3d_sha256=file_digest(self.i3d_weights),
                     fid_sha256=file_digest(self.fid_weights) if self.fid_weights else None)

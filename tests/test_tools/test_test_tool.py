@@ -69,6 +69,10 @@ def test_test_tool_one_process_and_two_gloo_ranks_agree(inputs, tmp_path, env):
     assert single['num_samples'] == 7 and single['num_real'] == 6
     assert single['num_frames'] == 24 and single['resolution'] == 64
     assert single['protocol']['fid_network'] == 'i3d-k400-pooled'
+    # random weights look like a network: the run says so, loudly, and records it
+    assert single['protocol']['random_weights'] is True
+    assert 'RANDOM WEIGHTS' in single['protocol']['fvd_network']
+    assert 'RANDOM I3D WEIGHTS' in output and 'meaningless' in output
     assert single['protocol']['resize'] == 'tf_legacy'
     assert Path(single['psd_plot']).is_file()
     assert 'real clips' in output and 'generated' in output  # progress bars
