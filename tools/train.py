@@ -4,6 +4,7 @@
         --cfg-options train_dataloader.dataset.data_root=data/kinetics600
 """
 import argparse
+import importlib.util
 import os
 import os.path as osp
 import sys
@@ -19,6 +20,11 @@ from hvg.utils.config_checks import check_clip_shape
 from hvg.utils.dist import init_launcher
 
 
+# --vis-backends name: (mmengine backend, the package it needs)
+VIS_BACKENDS = dict(tensorboard=('TensorboardVisBackend', 'tensorboard'),
+                    wandb=('WandbVisBackend', 'wandb'))
+
+
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Train an HVG level')
     parser.add_argument('config', help='config file path')
@@ -30,6 +36,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         help='automatic mixed precision (needs a CUDA device)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. model.generator.base_channels=8')
+    parser.add_argument('--vis-backends', nargs='+', choices=sorted(VIS_BACKENDS),
+                        default=[], help='also log scalars and sample grids to these '
+                        '(their package must be installed: pip install tensorboard)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
@@ -45,6 +54,12 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
+    for name in args.vis_backends:
+        backend, package = VIS_BACKENDS[name]
+        if importlib.util.find_spec(package) is None:
+            raise SystemExit(f'--vis-backends {name} needs the {package} package: '
+                             f'pip install {package}')
+        cfg.visualizer.setdefault('vis_backends', []).append(dict(type=backend))
     cfg.work_dir = args.work_dir or cfg.get('work_dir') or osp.join(
         'work_dirs', osp.splitext(osp.basename(args.config))[0])
     if not torch.cuda.is_available():

@@ -36,6 +36,14 @@ model_wrapper_cfg = dict(
     broadcast_buffers=False,
     find_unused_parameters=False)
 
+# Scalars (losses, metrics) and the sample grids go to every vis backend:
+# LocalVisBackend writes {work_dir}/{timestamp}/vis_data/ (scalars.json, which
+# tools/analysis/analyze_logs.py plots, and vis_image/). Add TensorBoard or
+# W&B with tools/train.py --vis-backends tensorboard [wandb] (pip install
+# tensorboard / wandb), or list them here.
+vis_backends = [dict(type='LocalVisBackend')]
+visualizer = dict(type='Visualizer', vis_backends=vis_backends)
+
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 log_level = 'INFO'
 load_from = None

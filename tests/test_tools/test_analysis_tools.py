@@ -111,3 +111,26 @@ def test_slurm_test_runs_two_tasks_with_the_numbers_of_one(tmp_path, demo_checkp
     for key in compared:
         assert two['metrics'][key] == pytest.approx(one['metrics'][key], rel=1e-5,
                                                     abs=1e-6), key
+
+
+def test_train_logs_scalars_and_sample_grids_to_tensorboard(tmp_path):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    work_dir = tmp_path / 'work'
+    env = tool_env(tmp_path / 'cache')
+    result = run_tool([sys.executable, 'tools/train.py', str(CONFIGS / 'demo_l1_clips.py'),
+                       '--work-dir', str(work_dir), '--vis-backends', 'tensorboard',
+                       '--cfg-options', 'model.generator.base_channels=2',
+                       'model.discriminator.spatial.base_channels=2',
+                       'model.discriminator.temporal.base_channels=2',
+                       'train_dataloader.batch_size=2', 'train_dataloader.num_workers=0',
+                       'train_dataloader.persistent_workers=False', 'train_cfg.max_iters=2',
+                       'default_hooks.logger.interval=1', 'default_hooks.samples.interval=0',
+                       'default_hooks.samples.num_samples=3'], env, timeout=300)
+    assert result.returncode == 0, result.stdout[-4000:]
+    events = list(work_dir.glob('*/vis_data/events.out.tfevents.*'))
+    assert events, 'no TensorBoard event file'
+    accumulator = EventAccumulator(str(events[0].parent)).Reload()
+    assert 'loss_disc' in accumulator.Tags()['scalars']
+    assert 'samples' in accumulator.Tags()['images']
+    # and the local backend keeps writing the scalars analyze_logs.py reads
+    assert list(work_dir.glob('*/vis_data/scalars.json'))

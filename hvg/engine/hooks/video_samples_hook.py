@@ -18,7 +18,10 @@ class VideoSamplesHook(Hook):
 
     The noise (and, for class-conditional models, the labels: classes in
     turn) is fixed by ``seed``, so successive grids show the same samples
-    improving. Files go to ``{work_dir}/{out_dir}/iter_{N}.{gif,mp4}``.
+    improving. Files go to ``{work_dir}/{out_dir}/iter_{N:06d}.{gif,mp4}``, and
+    the grid's middle frame to the runner's visualizer (every vis backend of
+    the config: TensorBoard's Images tab with ``tools/train.py --vis-backends
+    tensorboard``).
     What is shown is the level's ``preview``: samples for level 1, input
     beside output for an upsampling level. Sampling uses the model in eval
     mode (running BatchNorm statistics), as a user sampling the checkpoint
@@ -84,5 +87,10 @@ class VideoSamplesHook(Hook):
         for path in paths:
             write_video(path, grid, self.fps)
         self._last_written = iteration
+        # the middle frame of the grid to every vis backend (LocalVisBackend:
+        # vis_data/vis_image/; TensorBoard: the Images tab), beside the scalars
+        visualizer = getattr(runner, 'visualizer', None)
+        if visualizer is not None:
+            visualizer.add_image(self.out_dir, grid[len(grid) // 2], step=iteration)
         print_log(f'Samples after {iteration} iterations: {", ".join(paths)}',
                   logger='current')
