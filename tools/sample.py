@@ -51,7 +51,9 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--bn-passes', type=int,
                         help='dummy passes for BatchNorm statistics (config default)')
     parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument('--seed', type=int, default=0)
+    parser.add_argument('--seed', type=int, default=0,
+                        help='names the videos: sample i of seed s is the same at any '
+                        '--batch-size (and another seed gives other videos)')
     parser.add_argument('--save-npy', action='store_true')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--out', required=True, help='output folder')
@@ -91,11 +93,12 @@ def main() -> None:
         labels = torch.tensor(args.labels).repeat(args.num_samples)[:args.num_samples]
     written = 0
     with tqdm(total=args.num_samples, desc='sampling', unit='video') as bar:
-        for batch_index, start in enumerate(range(0, args.num_samples, args.batch_size)):
+        for start in range(0, args.num_samples, args.batch_size):
             num = min(args.batch_size, args.num_samples - start)
             outputs = hierarchy.sample(
                 num, labels=None if labels is None else labels[start:start + num],
-                noise_std=args.noise_std, seed=args.seed + batch_index,
+                noise_std=args.noise_std, seed=args.seed,
+                indices=range(start, start + num),
                 num_frames=args.num_frames, window=args.window,
                 chunk_frames=args.chunk_frames)
             outputs = [o.float().cpu() for o in outputs]

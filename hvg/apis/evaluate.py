@@ -14,7 +14,8 @@ demo and the analysis tools call it):
    an ``.npz`` keyed by the dataset, length, resolution, count, seed and
    network;
 4. generated videos, batch by batch, split across ranks (``hierarchy.sample``
-   with a per-batch seed: the numbers of N ranks are those of one process);
+   with ``indices``: video ``i`` comes from ``(seed, i)`` alone, so the numbers
+   do not depend on the batch size, and N ranks give those of one process);
    every metric gets its level's output, input and labels;
 5. every metric's result (statistics combined over ranks).
 """
@@ -32,7 +33,8 @@ from hvg.datasets.sample_clips import default_cache_dir
 from hvg.evaluation.extractor import I3DExtractor
 from hvg.evaluation.metrics import VideoBatch, VideoMetric
 from hvg.registry import METRICS
-from .hierarchy import Hierarchy
+from hvg.models.batch_random import mix_seed
+from .hierarchy import Hierarchy, video_labels
 from .real_clips import eval_dataset_cfg, frame_interval_of, real_batches, save_arrays
 
 MetricSpec = Union[str, dict]
@@ -100,15 +102,13 @@ def build_metrics(metrics: Sequence[MetricSpec], hierarchy: Hierarchy,
     return built
 
 
-def generated_labels(num_classes: int, indices: Sequence[int], batch: int, seed: int,
+def generated_labels(num_classes: int, indices: Sequence[int], seed: int,
                      classes: Optional[Sequence[int]] = None) -> Optional[torch.Tensor]:
-    """Labels of generated videos: ``classes`` cycled, else seeded per batch."""
+    """Labels of generated videos: ``classes`` cycled, else video ``i``'s own
+    (``Hierarchy.sample``'s draw for ``(seed, i)``: the same whatever the batch)."""
     if classes:
         return torch.tensor([classes[i % len(classes)] for i in indices])
-    if num_classes:
-        rng = torch.Generator().manual_seed(seed * 7919 + batch)
-        return torch.randint(num_classes, (len(indices), ), generator=rng)
-    return None
+    return video_labels(num_classes, [mix_seed(seed, i) for i in indices])
 
 
 def score_real_clips(metrics: Sequence[VideoMetric], dataset_cfg: dict, num_real: int,
@@ -246,9 +246,9 @@ def evaluate_hierarchy(hierarchy: Hierarchy, metrics: Sequence[MetricSpec],
               desc='generated (this rank)', unit='video', disable=rank != 0) as bar:
         for b in mine:
             indices = list(range(b * batch_size, min((b + 1) * batch_size, num_samples)))
-            labels = generated_labels(hierarchy.num_classes, indices, b, seed, classes)
+            labels = generated_labels(hierarchy.num_classes, indices, seed, classes)
             outputs, inputs = hierarchy.sample(
-                len(indices), labels=labels, noise_std=noise_std, seed=seed + 1 + b,
+                len(indices), labels=labels, noise_std=noise_std, seed=seed, indices=indices,
                 num_frames=num_frames, window=window, chunk_frames=chunk_frames,
                 return_inputs=True)
             labels = [-1] * len(indices) if labels is None else labels.tolist()

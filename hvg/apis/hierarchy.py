@@ -8,6 +8,7 @@ from torch import Tensor
 from hvg.models.gans import BaseLevelGAN
 from hvg.models.generators import LengthStatistics
 from hvg.models.layers.resample import repeat_frames, resize_frames
+from hvg.models.batch_random import Seed, mix_seed, per_video_randint
 from hvg.models.level_chain import run_levels
 from hvg.models.level_loading import load_level_and_config
 
@@ -61,6 +62,13 @@ def check_chain(levels: Sequence[BaseLevelGAN], names: Sequence[str]) -> None:
                  f'{levels[0].generator.num_classes}')
 
 
+def video_labels(num_classes: int, video_seeds: Sequence[int]) -> Optional[Tensor]:
+    """One random class per video, from its seed alone (None if unconditional)."""
+    if not num_classes:
+        return None
+    return per_video_randint(num_classes, [mix_seed(s, 5) for s in video_seeds])
+
+
 def levels_side_by_side(outputs: Sequence[Tensor]) -> Tensor:
     """Every level's (N, C, T, H, W) output side by side along the width.
 
@@ -93,11 +101,13 @@ class Hierarchy:
         fps: frame rate of the final output (for writing videos).
         configs: each level's training config (``from_checkpoints`` fills it
             from the checkpoints); evaluation reads the real clips from them.
+        bn_seed: seeds the BatchNorm-statistics passes (per level and length:
+            the same statistics whatever is sampled).
     """
 
     def __init__(self, levels: Sequence[BaseLevelGAN], bn_passes: int = 200,
                  bn_batch_size: int = 8, fps: float = 8.0,
-                 configs: Optional[Sequence[Config]] = None):
+                 configs: Optional[Sequence[Config]] = None, bn_seed: int = 0):
         if not levels:
             raise ValueError('a hierarchy needs at least one level')
         self.levels = list(levels)
@@ -109,6 +119,7 @@ class Hierarchy:
         # the per-length BatchNorm statistics of every level's generator
         self.statistics = [LengthStatistics(lvl.generator) for lvl in self.levels]
         self.bn_batch_size = bn_batch_size
+        self.bn_seed = bn_seed
         self.fps = fps
 
     @classmethod
@@ -227,16 +238,18 @@ class Hierarchy:
         return self.statistics[index].at_length(out_frames)
 
     def _run(self, num: int, labels: Optional[Tensor], level1_frames: int, upto: int,
-             noise_std: float, seed: int, window: bool = False,
+             noise_std: float, seed: Seed, window: bool = False,
              chunk_frames: Optional[int] = None,
              inputs: Optional[List] = None) -> List[Tensor]:
         """The level chain (``run_levels``) up to level ``upto``, each level's
         BatchNorm statistics for the length it is given in use."""
         levels = self.levels[:upto]
 
-        def at_length(index: int, input_frames: int, level_seed: int):
-            return self._at_length(index, input_frames, level_seed, level1_frames,
-                                   chunk_frames)
+        def at_length(index: int, input_frames: int, level_seed) -> ContextManager[None]:
+            # the statistics of a length are the model's, not the sample's: their
+            # dummy passes have a seed of their own (the same whatever is sampled)
+            return self._at_length(index, input_frames, mix_seed(self.bn_seed, index),
+                                   level1_frames, chunk_frames)
 
         windows = ([None] + self.train_input_frames[1:upto]) if window else None
         outputs, given = run_levels(levels, num, labels, noise_std, seed, windows=windows,
@@ -250,7 +263,7 @@ class Hierarchy:
     def sample(self, num_samples: int, labels: Optional[Tensor] = None,
                noise_std: float = 1.0, seed: int = 0, num_frames: Optional[int] = None,
                window: bool = False, chunk_frames: Optional[int] = None,
-               return_inputs: bool = False
+               return_inputs: bool = False, indices: Optional[Sequence[int]] = None
                ) -> Union[List[Tensor], Tuple[List[Tensor], List[Optional[Tensor]]]]:
         """Every level's output, level 1 first: ``[(N, 3, T_l, H_l, W_l), ...]``.
 
@@ -258,7 +271,11 @@ class Hierarchy:
             num_samples: N.
             labels: (N,) class labels; random for a class-conditional model.
             noise_std: scale of the noise (1.0 for metrics; appendix H).
-            seed: the same seed gives the same videos.
+            seed: names the videos with ``indices``: video ``i`` of seed ``s``
+                (its noise at every level, its label when drawn, its windows)
+                comes from ``(s, i)`` alone, so it is the same whatever the
+                batch size or the number of processes, and other seeds (or
+                indices) give other videos.
             num_frames: final frames; by default level 1's training length
                 times the upsampling factors (48 for the 2-level Kinetics model).
                 Other lengths unroll level 1 too.
@@ -272,10 +289,16 @@ class Hierarchy:
                 ``inputs[l]`` the low-res video level ``l + 1`` upsampled (the
                 level below's whole output, or with ``window`` its window):
                 the pairs grounding scores.
+            indices: the videos' indices under ``seed`` (default
+                ``0 .. N - 1``): ``sample(1, seed=s, indices=[2])`` is video 2
+                of ``sample(3, seed=s)``.
         """
-        rng = torch.Generator().manual_seed(seed)
+        indices = list(range(num_samples)) if indices is None else list(indices)
+        if len(indices) != num_samples:
+            raise ValueError(f'{len(indices)} indices for {num_samples} videos')
+        video_seeds = [mix_seed(seed, i) for i in indices]
         if labels is None:
-            labels = self._labels(num_samples, rng)
+            labels = video_labels(self.num_classes, video_seeds)
         if labels is not None:
             labels = labels.to(self.device)
         level1_frames = self._level1_frames(num_frames)
@@ -284,6 +307,6 @@ class Hierarchy:
                              'num_frames cannot be set')
         inputs: Optional[List] = [] if return_inputs else None
         outputs = self._run(num_samples, labels, level1_frames, len(self.levels),
-                            noise_std, int(torch.randint(2**31, (1, ), generator=rng)),
-                            window=window, chunk_frames=chunk_frames, inputs=inputs)
+                            noise_std, video_seeds, window=window,
+                            chunk_frames=chunk_frames, inputs=inputs)
         return (outputs, inputs) if return_inputs else outputs

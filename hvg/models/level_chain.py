@@ -10,7 +10,7 @@ from typing import Callable, ContextManager, List, Optional, Sequence, Tuple
 import torch
 from torch import Tensor
 
-from .batch_random import batch_randint
+from .batch_random import Seed, batch_randint, mix_seed, per_video_randint
 
 # at_length(level index, frames the level is given (level 1: makes), the
 # level's seed): a context each level samples in, e.g. one that puts its
@@ -19,21 +19,25 @@ AtLengthFn = Callable[[int, int, Optional[int]], ContextManager]
 
 
 def random_windows(video: Tensor, length: int,
-                   generator: Optional[torch.Generator] = None) -> Tensor:
+                   generator: Optional[torch.Generator] = None,
+                   seeds: Optional[Sequence[int]] = None) -> Tensor:
     """A random window of ``length`` consecutive frames per sample (partial view).
 
-    video: (B, C, T, H, W) -> (B, C, length, H, W).
+    video: (B, C, T, H, W) -> (B, C, length, H, W). The starts come from
+    ``generator`` (or the global RNG, split by rank), or with ``seeds`` one
+    per video from its own seed.
     """
     B, _, T = video.shape[:3]
     if length > T:
         raise ValueError(f'cannot take a {length}-frame window of a {T}-frame video')
-    starts = batch_randint(T - length + 1, B, generator=generator)
+    starts = (per_video_randint(T - length + 1, seeds) if seeds is not None else
+              batch_randint(T - length + 1, B, generator=generator))
     return torch.stack([v[:, s:s + length] for v, s in zip(video, starts.tolist())])
 
 
 @torch.no_grad()
 def run_levels(levels: Sequence, num: int, labels: Optional[Tensor], noise_std: float = 1.0,
-               seed: Optional[int] = None,
+               seed: Seed = None,
                windows: Optional[Sequence[Optional[int]]] = None,
                at_length: Optional[AtLengthFn] = None, chunk_frames: Optional[int] = None,
                level1_frames: Optional[int] = None
@@ -49,7 +53,9 @@ def run_levels(levels: Sequence, num: int, labels: Optional[Tensor], noise_std: 
         seed: with an int, every level's noise and every window comes from it
             (the same seed, the same videos) and the global RNG is untouched;
             None draws from the global RNG, split by rank like every
-            per-sample draw of training (``batch_random``).
+            per-sample draw of training (``batch_random``); a sequence of
+            ``num`` seeds names each video: its noise at every level and its
+            windows come from its seed alone, whatever the batch or the rank.
         windows: ``windows[i]`` for ``i >= 1``: level ``i`` is given a random
             window of this many frames of the output below (partial views, as
             in training); None, or a shorter list, gives it the whole output
@@ -66,10 +72,16 @@ def run_levels(levels: Sequence, num: int, labels: Optional[Tensor], noise_std: 
         ``inputs[0]`` is None and ``inputs[i]`` the low-res video level
         ``i + 1`` upsampled.
     """
-    rng = torch.Generator().manual_seed(seed) if seed is not None else None
-    seeds: List[Optional[int]] = ([None] * len(levels) if rng is None else
-                                  torch.randint(2**31, (len(levels), ),
-                                                generator=rng).tolist())
+    per_video = seed is not None and not isinstance(seed, int)
+    rng = torch.Generator().manual_seed(seed) if isinstance(seed, int) else None
+    if per_video:
+        if len(seed) != num:
+            raise ValueError(f'{len(seed)} seeds for {num} videos: pass one per video')
+        seeds: List = [[mix_seed(s, 2, k) for s in seed] for k in range(len(levels))]
+    elif rng is None:
+        seeds = [None] * len(levels)
+    else:
+        seeds = torch.randint(2**31, (len(levels), ), generator=rng).tolist()
     windows = list(windows or [])
     context = at_length or (lambda *args: nullcontext())
     first = levels[0]
@@ -82,7 +94,8 @@ def run_levels(levels: Sequence, num: int, labels: Optional[Tensor], noise_std: 
         level, lowres = levels[index], outputs[-1]
         length = windows[index] if index < len(windows) else None
         if length is not None:
-            lowres = random_windows(lowres, length, generator=rng)
+            lowres = random_windows(lowres, length, generator=rng, seeds=[
+                mix_seed(s, 3, index) for s in seed] if per_video else None)
         inputs.append(lowres)
         kwargs = dict(chunk_frames=chunk_frames) if chunk_frames else {}
         with context(index, lowres.shape[2], seeds[index]):

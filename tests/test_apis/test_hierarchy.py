@@ -269,3 +269,30 @@ def test_sample_tool_takes_checkpoints_alone(tmp_path, demo_checkpoints):
         timeout=300)
     assert result.returncode != 0 and 'cannot be level 1' in result.stderr
     assert 'Traceback' not in result.stderr
+
+
+# --- seeds name videos --------------------------------------------------------------
+def test_a_seed_and_an_index_name_one_video_whatever_the_batch(hierarchy):
+    """Video i of seed s is the same at batch sizes 3 and 1, whole or streamed
+    (to float rounding: convolutions of other batch sizes sum in another order);
+    other seeds, and the next video of a seed, are other videos."""
+    batch = hierarchy.sample(3, seed=7)
+    for i in range(3):
+        alone = hierarchy.sample(1, seed=7, indices=[i])
+        for level in range(2):
+            torch.testing.assert_close(alone[level][0], batch[level][i], rtol=0, atol=1e-4)
+    streamed = hierarchy.sample(2, seed=7, indices=[1, 2], chunk_frames=8)
+    torch.testing.assert_close(streamed[-1], batch[-1][1:], rtol=0, atol=1e-4)
+    # seed + 1 is not the next video (the old seed + batch-index scheme)
+    other = hierarchy.sample(1, seed=8)
+    assert not torch.allclose(other[-1][0], batch[-1][1], atol=1e-3)
+    assert not torch.allclose(batch[-1][0], batch[-1][1], atol=1e-3)
+    with pytest.raises(ValueError, match='2 indices for 3 videos'):
+        hierarchy.sample(3, seed=7, indices=[0, 1])
+
+
+def test_mixed_seeds_do_not_collide():
+    from hvg.models.batch_random import mix_seed
+    seeds = {mix_seed(s, i) for s in range(20) for i in range(20)}
+    assert len(seeds) == 400
+    assert mix_seed(0, 1) != mix_seed(1, 0)

@@ -247,3 +247,23 @@ def test_level_metrics_one_process_and_two_gloo_ranks_agree(inputs, tmp_path, en
     assert 'level1/class_consistency' in compared
     for key in compared:
         assert dist[key] == pytest.approx(single[key], rel=1e-4, abs=1e-6), key
+
+
+def test_test_tool_numbers_do_not_depend_on_the_batch_size(inputs, tmp_path, monkeypatch):
+    """Generated video i comes from (seed, i): batch 1 and batch 3 score the same
+    videos (mismatched pairs form within a batch of statistics: left out)."""
+    monkeypatch.setenv('HVG_CACHE_DIR', str(tmp_path / 'cache'))
+    monkeypatch.chdir(REPO)
+    torch.set_num_threads(1)
+    tool = load_test_tool()
+    values = {}
+    for batch in (1, 3):
+        out = tmp_path / f'b{batch}.json'
+        tool.main(['--checkpoints', *inputs['checkpoints'], '--metrics', 'grounding',
+                   '--num-samples', '3', '--num-real', '3', '--batch-size', str(batch),
+                   '--bn-passes', '1', '--workers', '0', '--out', str(out)])
+        values[batch] = json.loads(out.read_text())['metrics']
+    compared = [k for k in values[1] if 'mismatched' not in k and 'real' not in k]
+    assert 'level2/grounding_corr_mean' in compared
+    for key in compared:
+        assert values[3][key] == pytest.approx(values[1][key], rel=1e-4, abs=1e-5), key

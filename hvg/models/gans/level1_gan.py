@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from hvg.registry import MODELS
-from ..batch_random import batch_randint, batch_randn
+from ..batch_random import Seed, batch_randn, draw_noise_and_labels
 from .base_level_gan import BaseLevelGAN, unwrap
 from .step import LevelBatch, Sample
 
@@ -29,22 +29,24 @@ class Level1GAN(BaseLevelGAN):
 
     @torch.no_grad()
     def sample(self, num_samples: int, labels: Optional[Tensor] = None,
-               noise_std: float = 1.0, seed: Optional[int] = None,
+               noise_std: float = 1.0, seed: Seed = None,
                num_frames: Optional[int] = None) -> Tensor:
         """Draw videos ``(N, C, T, H, W)`` in [-1, 1].
 
         ``labels`` default to random classes for a conditional model. A ``seed``
         makes the noise (and random labels) reproducible without touching the
-        global RNG. ``noise_std`` < 1 trades diversity for quality (appendix H).
+        global RNG; a list of ``num_samples`` seeds gives each video its own
+        (``draw_noise_and_labels``: the same video whatever the batch).
+        ``noise_std`` < 1 trades diversity for quality (appendix H).
         ``num_frames``: T, by default the training length; another needs its
         BatchNorm statistics in use (``LengthStatistics.at_length``).
         """
         generator = unwrap(self.generator)
         device = next(generator.parameters()).device
-        rng = torch.Generator().manual_seed(seed) if seed is not None else None
-        noise = batch_randn(num_samples, generator.noise_dim, generator=rng)
-        if self.conditional and labels is None:
-            labels = batch_randint(generator.num_classes, num_samples, generator=rng)
+        noise, drawn = draw_noise_and_labels(num_samples, generator.noise_dim,
+                                             generator.num_classes, seed,
+                                             self.conditional and labels is None)
+        labels = drawn if labels is None else labels
         labels = labels.to(device) if labels is not None else None
         return generator((noise * noise_std).to(device), labels, num_frames=num_frames)
 

@@ -5,7 +5,7 @@ import torch
 from torch import Tensor
 
 from hvg.registry import MODELS
-from ..batch_random import batch_randint, batch_randn
+from ..batch_random import Seed, batch_randn, draw_noise_and_labels
 from ..generators.streaming import stream_upsample
 from ..layers.resample import repeat_frames, resize_frames
 from ..level_chain import run_levels, training_windows
@@ -83,12 +83,13 @@ class UpsamplingLevelGAN(BaseLevelGAN):
     # --- inference -----------------------------------------------------------------------
     @torch.no_grad()
     def sample(self, lowres: Tensor, labels: Optional[Tensor] = None,
-               noise_std: float = 1.0, seed: Optional[int] = None,
+               noise_std: float = 1.0, seed: Seed = None,
                chunk_frames: Optional[int] = None) -> Tensor:
         """Upsample ``lowres`` (N, C, T_in, h, w) -> (N, C, T_in * factor, H, W).
 
         Call in eval mode for reproducible samples (train mode updates BatchNorm
-        statistics). ``seed`` fixes the noise without touching the global RNG.
+        statistics). ``seed`` fixes the noise without touching the global RNG;
+        a list of N seeds gives each video its own (``draw_noise_and_labels``).
         ``T_in * factor`` must be the length of the BatchNorm statistics in use:
         the training length, or another inside ``LengthStatistics.at_length``.
         ``chunk_frames``: None runs the generator over the whole
@@ -99,11 +100,11 @@ class UpsamplingLevelGAN(BaseLevelGAN):
         """
         gen = unwrap(self.generator)
         device = next(gen.parameters()).device
-        rng = torch.Generator().manual_seed(seed) if seed is not None else None
         num = lowres.shape[0]
-        noise = batch_randn(num, gen.noise_dim, generator=rng) * noise_std
-        if self.conditional and labels is None:
-            labels = batch_randint(gen.num_classes, num, generator=rng)
+        noise, drawn = draw_noise_and_labels(num, gen.noise_dim, gen.num_classes, seed,
+                                             self.conditional and labels is None)
+        noise = noise * noise_std
+        labels = drawn if labels is None else labels
         labels = labels.to(device) if labels is not None else None
         noise, lowres = noise.to(device), lowres.to(device)
         if chunk_frames is None:
