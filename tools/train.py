@@ -12,7 +12,7 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-import hvg  # noqa: F401  (allow-lists checkpoint types for weights_only loading)
+import hvg  # noqa: F401  (every checkpoint load weights-only, see hvg.utils.safe_checkpoint)
 from hvg.engine import NonFiniteError, VideoReadFailureError
 from hvg.models.lowres_sources import check_lowres_source
 from hvg.utils.config_checks import check_clip_shape
