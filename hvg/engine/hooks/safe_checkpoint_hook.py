@@ -205,11 +205,11 @@ class SafeCheckpointHook(CheckpointHook):
         if not is_main_process():
             return
         atomic_write_text(osp.join(runner.work_dir, LAST_CHECKPOINT), final_path)
-        for old_step in dropped:
+        for old_step in dropped:  # never the new one: it ends ``keep``
             old_path = osp.join(self.out_dir, self.filename_tmpl.format(old_step))
-            if old_step != step and osp.isfile(old_path):
+            if osp.isfile(old_path):
                 os.remove(old_path)
-            elif old_step != step and osp.isdir(old_path):  # deepspeed folders
+            elif osp.isdir(old_path):  # deepspeed folders
                 shutil.rmtree(old_path)
         fsync_dir(self.out_dir)
 
