@@ -26,7 +26,8 @@ DEMO_CONFIG = REPO / 'configs' / 'hvg' / 'demo_l1_clips.py'
 
 
 def load_train_tool():
-    spec = importlib.util.spec_from_file_location('hvg_train_tool', REPO / 'tools' / 'train.py')
+    spec = importlib.util.spec_from_file_location('hvg_train_tool',
+                                                  REPO / 'tools' / 'train.py')
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
