@@ -13,11 +13,13 @@ import torch
 from mmengine.config import Config, DictAction
 from mmengine.runner import Runner
 
-import hvg  # noqa: F401  (allow-lists checkpoint types for weights_only loading)
-from hvg.engine import NonFiniteError, VideoReadFailureError
+import hvg  # noqa: F401  (every checkpoint load weights-only, see hvg.utils.safe_checkpoint)
+from hvg.engine import (CheckpointResumeError, CheckpointSaveError, NonFiniteError,
+                        VideoReadFailureError)
 from hvg.models.lowres_sources import check_lowres_source
 from hvg.utils.config_checks import check_clip_shape
 from hvg.utils.dist import init_launcher
+from hvg.utils.safe_checkpoint import UnsafeCheckpointError
 
 
 # --vis-backends name: (mmengine backend, the package it needs)
@@ -103,7 +105,8 @@ def main(argv=None) -> None:
     runner = Runner.from_cfg(cfg)
     try:
         runner.train()
-    except (NonFiniteError, VideoReadFailureError) as error:
+    except (NonFiniteError, VideoReadFailureError, CheckpointSaveError,
+            CheckpointResumeError, UnsafeCheckpointError) as error:
         raise SystemExit(f'error: {error}')
 
 

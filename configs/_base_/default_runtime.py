@@ -6,8 +6,11 @@ default_hooks = dict(
     timer=dict(type='IterTimerHook'),
     logger=dict(type='LoggerHook', interval=50),
     param_scheduler=dict(type='ParamSchedulerHook'),
+    # mmengine's CheckpointHook, crash-safe: atomic writes, old checkpoints
+    # removed only after the new one is complete, resume falls back to the
+    # newest checkpoint that loads (hvg/engine/hooks/safe_checkpoint_hook.py).
     checkpoint=dict(
-        type='CheckpointHook',
+        type='SafeCheckpointHook',
         interval=5000,
         by_epoch=False,
         max_keep_ckpts=5,

@@ -1,9 +1,11 @@
 """Training machinery: hooks and the multi-optimizer constructor."""
-from .hooks import (NonFiniteError, NonFiniteGuardHook, VideoReadFailureError,
+from .hooks import (CheckpointResumeError, CheckpointSaveError, NonFiniteError,
+                    NonFiniteGuardHook, SafeCheckpointHook, VideoReadFailureError,
                     VideoReadFailureHook, VideoSamplesHook)
 from .optimizers import MultiOptimWrapperConstructor
 
 __all__ = [
+    'CheckpointResumeError', 'CheckpointSaveError', 'SafeCheckpointHook',
     'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
     'MultiOptimWrapperConstructor', 'VideoReadFailureError',
     'VideoReadFailureHook'

@@ -103,7 +103,7 @@ def measure(args) -> None:
     # resolved at the training length: the default depends on it
     chunk = args.chunk_frames or default_chunk_frames(generator)
     halo = temporal_halo(generator)
-    loaded = torch.load(args.stats_file, map_location=args.device) \
+    loaded = torch.load(args.stats_file, map_location=args.device, weights_only=True) \
         if args.stats_file else None
     stats = LengthStatistics(generator)
     if args.frames != generator.num_frames:  # the training length has its own

@@ -1,4 +1,6 @@
 from .nonfinite_guard_hook import NonFiniteError, NonFiniteGuardHook
+from .safe_checkpoint_hook import (CheckpointResumeError, CheckpointSaveError,
+                                   SafeCheckpointHook)
 from .video_read_failure_hook import (VideoReadFailureError,
                                       VideoReadFailureHook)
 from .video_samples_hook import VideoSamplesHook
@@ -6,5 +8,6 @@ from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
 __all__ = [
     'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
+    'CheckpointResumeError', 'CheckpointSaveError', 'SafeCheckpointHook',
     'WeightsOnlyCheckpointHook', 'VideoReadFailureError', 'VideoReadFailureHook'
 ]
