@@ -18,12 +18,13 @@ import resource
 import time
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.registry import MODELS
+from hvg.utils.cli import DictAction, non_negative_int, positive_int
 from hvg.utils.config_checks import level_num_classes
 
 
@@ -47,16 +48,16 @@ def example_batch(cfg: Config, batch_size: int) -> dict:
     return dict(inputs=inputs, data_samples=dict(label=labels))
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('--batch-size', type=int, default=1)
-    parser.add_argument('--iters', type=int, default=4,
+    parser.add_argument('--batch-size', type=positive_int, default=1)
+    parser.add_argument('--iters', type=positive_int, default=4,
                         help='timed iterations (rounded up to whole D/G cycles)')
-    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--warmup', type=non_negative_int, default=2)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
