@@ -11,6 +11,8 @@ import difflib
 import inspect
 from typing import Any, List, Optional
 
+from hvg.registry import HOOKS
+
 
 def _step(pipeline: List[dict], *types: str) -> Optional[dict]:
     for step in pipeline:
@@ -97,7 +99,6 @@ def _accepted_kwargs(cls: type) -> Optional[set]:
 
 def hook_argument_errors(cfg: Any) -> List[str]:
     """Unknown hook types and arguments of ``default_hooks`` / ``custom_hooks``."""
-    from hvg.registry import HOOKS  # the registries import the model packages
     named = [(f'default_hooks.{k}', v) for k, v in (cfg.get('default_hooks') or {}).items()]
     named += [(f'custom_hooks[{i}]', v) for i, v in enumerate(cfg.get('custom_hooks') or [])]
     errors = []
