@@ -21,46 +21,48 @@ import os.path as osp
 import numpy as np
 import torch
 from PIL import Image
-from mmengine.config import DictAction
 from tqdm import tqdm
 
 from hvg.apis import Hierarchy, levels_side_by_side
+from hvg.utils.cli import (DictAction, check_labels, non_negative_float, non_negative_int,
+                           positive_int, writable_dir)
 from hvg.utils.video_io import video_to_uint8, write_video
 
 
-def parse_args() -> argparse.Namespace:
+def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Sample an HVG hierarchy')
     parser.add_argument('config', nargs='?',
                         help='hierarchy config (configs/hvg/hvg*.py); optional with '
                         '--checkpoints')
     parser.add_argument('--checkpoints', nargs='+',
                         help='one checkpoint per level, level 1 first')
-    parser.add_argument('--num-samples', type=int, default=8)
-    parser.add_argument('--num-frames', type=int,
+    parser.add_argument('--num-samples', type=positive_int, default=8)
+    parser.add_argument('--num-frames', type=positive_int,
                         help='final frames (default: level 1 length x upsampling)')
     parser.add_argument('--window', action='store_true',
                         help="the paper's 12-frame protocol: upsample one random "
                         'window of the training length, not the whole input')
-    parser.add_argument('--labels', type=int, nargs='+',
+    parser.add_argument('--labels', type=non_negative_int, nargs='+',
                         help='class labels, cycled over the samples (default random)')
-    parser.add_argument('--noise-std', type=float, default=1.0)
-    parser.add_argument('--chunk-frames', type=int,
+    parser.add_argument('--noise-std', type=non_negative_float, default=1.0)
+    parser.add_argument('--chunk-frames', type=positive_int,
                         help='stream the upsampling levels and their BatchNorm-statistics '
                         'passes over windows keeping this many frames each (the same '
                         'videos, in memory that does not grow with --num-frames)')
-    parser.add_argument('--bn-passes', type=int,
+    parser.add_argument('--bn-passes', type=positive_int,
                         help='dummy passes for BatchNorm statistics (config default)')
-    parser.add_argument('--batch-size', type=int, default=4)
-    parser.add_argument('--seed', type=int, default=0,
+    parser.add_argument('--batch-size', type=positive_int, default=4)
+    parser.add_argument('--seed', type=non_negative_int, default=0,
                         help='names the videos: sample i of seed s is the same at any '
                         '--batch-size (and another seed gives other videos)')
     parser.add_argument('--save-npy', action='store_true')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--out', required=True, help='output folder')
+    parser.add_argument('--out', required=True, type=writable_dir,
+                        help='output folder (checked writable before any work)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override keys of the hierarchy config, e.g. '
                         'hierarchy.fps=4')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.config is None and not args.checkpoints:
         parser.error('pass a hierarchy config, --checkpoints L1.pth L2.pth ..., or both')
     return args
@@ -79,12 +81,13 @@ def write_sample(out: str, index: int, outputs, fps: float, save_npy: bool) -> N
             np.save(f'{stem}_level{level}.npy', video.numpy().astype(np.float32))
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv=None) -> None:
+    args = parse_args(argv)
     try:
         hierarchy = Hierarchy.from_config(args.config, args.checkpoints, args.device,
                                           cfg_options=args.cfg_options,
                                           bn_passes=args.bn_passes)
+        check_labels(args.labels, hierarchy.num_classes)  # before any sampling
     except (ValueError, FileNotFoundError, KeyError) as error:
         raise SystemExit(f'error: {error}')
     os.makedirs(args.out, exist_ok=True)

@@ -10,14 +10,15 @@ import os.path as osp
 import sys
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.runner import Runner
 
 import hvg  # noqa: F401  (every checkpoint load weights-only, see hvg.utils.safe_checkpoint)
 from hvg.engine import (CheckpointResumeError, CheckpointSaveError, NonFiniteError,
                         VideoReadFailureError)
 from hvg.models.lowres_sources import check_lowres_source
-from hvg.utils.config_checks import check_clip_shape
+from hvg.utils.cli import DictAction, non_negative_int
+from hvg.utils.config_checks import check_clip_shape, check_train_config
 from hvg.utils.dist import init_launcher
 from hvg.utils.safe_checkpoint import UnsafeCheckpointError
 
@@ -43,7 +44,7 @@ def parse_args(argv=None) -> argparse.Namespace:
                         '(their package must be installed: pip install tensorboard)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    parser.add_argument('--local_rank', '--local-rank', type=non_negative_int, default=0)
     args = parser.parse_args(argv)
     os.environ.setdefault('LOCAL_RANK', str(args.local_rank))
     return args
@@ -92,6 +93,7 @@ def main(argv=None) -> None:
     cfg = build_config(args)
     try:
         check_clip_shape(cfg, args.config)
+        check_train_config(cfg, args.config)
         check_lowres_source(cfg.model)
     except (ValueError, FileNotFoundError) as error:
         raise SystemExit(f'error: {error}')

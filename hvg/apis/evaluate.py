@@ -50,6 +50,32 @@ def metric_class(name: str) -> type:
     return cls
 
 
+def metric_argument_errors(metrics: Sequence[str], i3d: Optional[str],
+                           num_samples: int, is_splits: int) -> List[str]:
+    """What makes these metrics impossible, found before any model loads.
+
+    An unknown metric name; a metric that needs the I3D network without
+    ``i3d`` weights; Inception Score over fewer samples than its splits
+    (each split needs at least one sample).
+    """
+    errors, needing = [], []
+    for name in metrics:
+        try:
+            cls = metric_class(name)
+        except ValueError as error:
+            errors.append(str(error))
+            continue
+        if cls.network and not i3d:
+            needing.append(name)
+        if cls is metric_class('is') and num_samples < is_splits:
+            errors.append(f'Inception Score needs --num-samples >= --is-splits, got '
+                          f'{num_samples} < {is_splits}')
+    if needing:
+        errors.append(f'--i3d is required for {", ".join(needing)} '
+                      '(tools/misc/prepare_i3d.py)')
+    return errors
+
+
 def levels_to_score(cls: type, hierarchy: Hierarchy,
                     only_levels: Optional[Sequence[int]] = None,
                     name: Optional[str] = None) -> List[int]:

@@ -6,7 +6,8 @@ from typing import Callable, List, Optional, Sequence, Union
 from mmengine.logging import print_log
 
 from hvg.registry import DATASETS
-from .file_index import index_videos, read_lines, report_missing
+from .file_index import (index_videos, parse_list_line, read_lines,
+                         report_missing)
 from .video_dataset import VideoDataset
 
 BDD100K_EXTENSIONS = ('.mov', )
@@ -83,7 +84,8 @@ class BDD100KDataset(VideoDataset):
                 f'BDD100KDataset: annotation list {self.ann_file} not found '
                 '(relative to data_root unless absolute); write it with '
                 'tools/data/bdd100k/build_file_lists.py')
-        listed = [line.split()[0] for line in read_lines(self.ann_file)]
+        listed = [parse_list_line(line)[0]
+                  for line in read_lines(self.ann_file)]
         if not listed:
             raise ValueError(f'BDD100KDataset: {self.ann_file} lists no '
                              'videos')

@@ -16,7 +16,8 @@ from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 import decord
 from tqdm import tqdm
 
-from .file_index import VIDEO_EXTENSIONS, read_lines
+from .file_index import (VIDEO_EXTENSIONS, find_video_files, parse_list_line,
+                         read_lines)
 from .transforms.loading import _DECORD_ERRORS, _first_line
 
 # Frames decoded per get_batch call in a full check (bounded memory).
@@ -95,24 +96,20 @@ def list_videos(source: str, data_root: Optional[str] = None,
     """The videos to work on: a folder (walked) or a list file.
 
     Args:
-        source: a folder, or a text file of ``path [label]`` lines.
+        source: a folder (its regular files only), or a text file of
+            ``path [label]`` lines (paths with spaces quoted).
         data_root: folder the list's relative paths are relative to
             (default: the list's folder).
         extensions: suffixes that count as videos in a folder.
     """
     if os.path.isdir(source):
-        exts = tuple(e.lower() for e in extensions)
-        found = []
-        for dirpath, dirnames, filenames in os.walk(source, followlinks=True):
-            dirnames.sort()
-            found += [os.path.join(dirpath, f) for f in sorted(filenames)
-                      if os.path.splitext(f)[1].lower() in exts]
-        return found
+        return find_video_files(source, extensions)
     if not os.path.isfile(source):
         raise FileNotFoundError(f'{source} is neither a folder nor a list')
     root = data_root or os.path.dirname(os.path.abspath(source))
     return [p if os.path.isabs(p) else os.path.join(root, p)
-            for p in (line.split()[0] for line in read_lines(Path(source)))]
+            for p in (parse_list_line(line)[0]
+                      for line in read_lines(Path(source)))]
 
 
 def write_check_report(checks: Iterable[VideoCheck], bad_list: str) -> int:

@@ -8,12 +8,16 @@ from mmengine.logging import print_log
 from torch.utils.data import get_worker_info
 
 from hvg.registry import DATASETS, TRANSFORMS
+from .file_index import parse_list_line
 from .read_failures import ReadFailure, VideoReadError, attach_read_report
 
 
 @DATASETS.register_module()
 class VideoDataset(BaseDataset):
     """Videos listed one per line as ``relative/path.mp4 [label]``.
+
+    A path with spaces is shell-quoted, ``'playing guitar/x.mp4' 3`` (what
+    the ``build_file_lists.py`` tools write; ``file_index.parse_list_line``).
 
     This is the format mmaction2 uses for Kinetics and that BDD100K lists
     are easy to turn into: the path is relative to ``data_root`` (absolute
@@ -87,7 +91,10 @@ class VideoDataset(BaseDataset):
         data_list = []
         with open(ann_file) as f:
             for line_no, line in enumerate(f, start=1):
-                fields = line.split()
+                try:
+                    fields = parse_list_line(line)
+                except ValueError:  # an unclosed quote
+                    fields = [line, 'unparsable']
                 if not fields:
                     continue
                 label = self._parse_label(fields, classes)
@@ -96,7 +103,8 @@ class VideoDataset(BaseDataset):
                         f'{ann_file}, line {line_no}: expected '
                         '"relative/path.mp4 [label]" with an int label' +
                         (f' in [0, {len(classes)})' if classes else '') +
-                        f', got {line.rstrip()!r}')
+                        f', got {line.rstrip()!r} (quote a path that holds '
+                        'spaces: \'playing guitar/x.mp4\' 3)')
                 data_list.append(
                     dict(
                         filename=str(Path(self.data_root) / fields[0]),

@@ -4,8 +4,14 @@ The clip shape is said twice in a level config: by the data pipeline (what
 the dataset decodes) and by the generator (what it makes). When they differ
 the run would train silently on the wrong shape, or fail deep inside a
 discriminator minutes later; ``check_clip_shape`` says so in the user's terms.
+``check_train_config`` refuses a schedule that cannot run and hook arguments
+that no hook takes.
 """
+import difflib
+import inspect
 from typing import Any, List, Optional
+
+from hvg.registry import HOOKS
 
 
 def _step(pipeline: List[dict], *types: str) -> Optional[dict]:
@@ -65,3 +71,68 @@ def check_clip_shape(cfg: Any, name: str = 'the config') -> None:
                          + '. Set both to the same value (--cfg-options can change '
                          'either).')
 
+
+
+# --- the training schedule and the hooks ------------------------------------------
+# Both are read by mmengine long after the Runner is built: a misspelt hook
+# argument is a TypeError at the first checkpoint (CheckpointHook forwards its
+# unknown keyword arguments to Runner.save_checkpoint), and max_iters=-5 is a
+# run that does nothing and exits 0.
+
+# Hook arguments the Runner consumes itself (``Runner.register_hook``).
+_RUNNER_HOOK_KEYS = frozenset({'type', 'priority'})
+
+
+def _accepted_kwargs(cls: type) -> Optional[set]:
+    """Keyword arguments ``cls(...)`` accepts; ``None`` when it takes any."""
+    params = inspect.signature(cls.__init__).parameters
+    names = {n for n, p in params.items() if n != 'self' and p.kind in (
+        p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        from mmengine.hooks import CheckpointHook
+        if not issubclass(cls, CheckpointHook):
+            return None  # forwarded somewhere we cannot see: trust it
+        # CheckpointHook passes **kwargs to Runner.save_checkpoint, whose
+        # arguments it already passes all by name: any extra one is a TypeError.
+    return names
+
+
+def hook_argument_errors(cfg: Any) -> List[str]:
+    """Unknown hook types and arguments of ``default_hooks`` / ``custom_hooks``."""
+    named = [(f'default_hooks.{k}', v) for k, v in (cfg.get('default_hooks') or {}).items()]
+    named += [(f'custom_hooks[{i}]', v) for i, v in enumerate(cfg.get('custom_hooks') or [])]
+    errors = []
+    for where, hook in named:
+        if not isinstance(hook, dict) or 'type' not in hook:
+            continue  # None disables a default hook; a built hook object is checked by Python
+        cls = hook['type'] if isinstance(hook['type'], type) else HOOKS.get(hook['type'])
+        if cls is None:
+            errors.append(f'{where}: no hook type {hook["type"]!r} is registered')
+            continue
+        accepted = _accepted_kwargs(cls)
+        if accepted is None:
+            continue
+        for key in sorted(set(hook) - _RUNNER_HOOK_KEYS - accepted):
+            close = difflib.get_close_matches(key, sorted(accepted), n=1)
+            errors.append(f'{where}.{key}: {cls.__name__} has no argument {key!r}'
+                          + (f' (did you mean {close[0]!r}?)' if close else ''))
+    return errors
+
+
+def schedule_errors(cfg: Any) -> List[str]:
+    """Non-positive lengths and intervals in ``train_cfg``."""
+    train_cfg = cfg.get('train_cfg') or {}
+    errors = []
+    for key in ('max_iters', 'max_epochs', 'val_interval'):
+        value = train_cfg.get(key)
+        if value is not None and (isinstance(value, bool) or not isinstance(value, int)
+                                  or value < 1):
+            errors.append(f'train_cfg.{key} must be an integer >= 1, got {value!r}')
+    return errors
+
+
+def check_train_config(cfg: Any, name: str = 'the config') -> None:
+    """Raise ``ValueError`` for a schedule or a hook the run would trip on later."""
+    problems = schedule_errors(cfg) + hook_argument_errors(cfg)
+    if problems:
+        raise ValueError(f'{name}: ' + '; '.join(problems))

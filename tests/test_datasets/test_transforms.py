@@ -248,10 +248,10 @@ def test_pack_missing_label_is_unconditional_and_missing_key_raises():
 
 
 def test_reprs():
-    assert repr(DecordInit()) == 'DecordInit(num_threads=1)'
+    assert repr(DecordInit()) == 'DecordInit(num_threads=1, timeout=60.0)'
     assert repr(SampleFrames(8, 2, False)) == (
         'SampleFrames(clip_len=8, frame_interval=2, random_offset=False)')
-    assert repr(DecordDecode()) == 'DecordDecode()'
+    assert repr(DecordDecode()) == 'DecordDecode(timeout=60.0)'
     assert repr(Resize(short_side=32)) == 'Resize(scale=None, short_side=32)'
     assert repr(Resize(scale=16)) == 'Resize(scale=(16, 16), short_side=None)'
     assert repr(RandomCrop((4, 6))) == 'RandomCrop(size=(4, 6))'

@@ -138,3 +138,20 @@ def test_corrupt_video_is_skipped_not_raised(synthetic_video_root):
         assert item['inputs'].shape == (3, 8, 32, 32)
         assert item['data_samples']['filename'] != corrupt
     assert len([w for w in warnings if corrupt in w]) == 1
+
+
+def test_list_lines_old_and_quoted(tmp_path):
+    """Old lists read as before; a quoted path keeps its spaces and quotes."""
+    from hvg.datasets.file_index import format_list_line, parse_list_line
+    for path, label in (('a/b.mp4', 3), ('playing guitar/x y.mp4', 0),
+                        ("it's.mp4", None), ("'quoted' name.mp4", 2)):
+        line = format_list_line(path, label)
+        assert parse_list_line(line) == [path] + ([] if label is None else [str(label)])
+    ann_file = write_ann(tmp_path, "video_0.mp4 0\n'sub dir/v 1.mp4' 1\n'plain.mp4'\n")
+    dataset = VideoDataset(ann_file=ann_file, data_root=str(tmp_path))
+    assert [(d['filename'], d['label']) for d in map(dataset.get_data_info, range(3))] == [
+        (str(tmp_path / 'video_0.mp4'), 0), (str(tmp_path / 'sub dir/v 1.mp4'), 1),
+        (str(tmp_path / 'plain.mp4'), -1)]
+    with pytest.raises(ValueError, match='quote a path that holds spaces'):
+        VideoDataset(ann_file=write_ann(tmp_path, 'sub dir/v 1.mp4 1\n'),
+                     data_root=str(tmp_path))

@@ -180,3 +180,20 @@ def test_guard_stops_on_nan_weights_even_when_skipping(tmp_path):
 def test_guard_rejects_an_unknown_action():
     with pytest.raises(ValueError, match='skip'):
         NonFiniteGuardHook(action='ignore')
+
+
+def test_guard_says_poisoned_batchnorm_statistics_cannot_be_skipped(tmp_path):
+    """Skip mode, a NaN batch: the step is skipped but BatchNorm's running
+    statistics were updated by the forward pass. The run stops, and the message
+    says why skipping cannot help instead of suggesting skip mode."""
+    model = nn.Sequential(nn.Linear(2, 2), nn.BatchNorm1d(2))
+    model(torch.tensor([[float('nan'), 1.0], [0.0, 2.0]]))  # train mode: stats updated
+    runner = fake_runner(tmp_path, model, last_ckpt=str(tmp_path / 'iter_8.pth'))
+    with pytest.raises(NonFiniteError) as error:
+        NonFiniteGuardHook(action='skip').after_train_iter(
+            runner, 0, outputs=dict(nonfinite=torch.tensor(1.0)))
+    message = str(error.value)
+    assert 'non-finite buffers' in message and '1.running_mean' in message
+    assert 'BatchNorm running statistics' in message
+    assert 'not a skippable step' in message
+    assert "action='skip' to skip" not in message and 'iter_8.pth' in message

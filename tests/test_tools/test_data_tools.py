@@ -144,3 +144,48 @@ def test_bdd_verify_and_build_list(monkeypatch, tmp_path, capsys):
 ])
 def test_scaled_size(size, short_side, expected):
     assert scaled_size(*size, short_side) == expected
+
+
+def test_lists_with_spaces_read_back_what_they_write(monkeypatch, tmp_path, capsys):
+    """Kinetics class folders keep their spaces (``playing guitar/``); BDD paths
+    may hold them too: the lists quote such paths and the datasets read them."""
+    root = tmp_path / 'k 600'
+    rows = [('playing guitar', 'id_guitar01', 0, 'playing guitar/'),
+            ('abseiling', 'id_abs_0001', 5, '')]
+    for label, yid, start, folder in rows:
+        path = root / 'videos' / 'train' / folder / f'{yid}_{start:06d}_{start + 10:06d}.mp4'
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_synthetic_video(path, 20, 48, 64)
+    (root / 'annotations').mkdir()
+    with open(root / 'annotations' / 'train.csv', 'w', newline='') as f:
+        writer = csv.writer(f)
+        writer.writerow(['label', 'youtube_id', 'time_start', 'time_end', 'split'])
+        writer.writerows([r[0], r[1], r[2], r[2] + 10, 'train'] for r in rows)
+    run_tool(monkeypatch, 'kinetics/build_file_lists.py', root,
+             '--split', 'train:annotations/train.csv:videos/train')
+    assert 'train: 2 videos' in capsys.readouterr().out
+    ann = root / 'annotations'
+    assert sorted((ann / 'kinetics600_train_list.txt').read_text().splitlines()) == [
+        "'videos/train/playing guitar/id_guitar01_000000_000010.mp4' 1",
+        'videos/train/id_abs_0001_000005_000015.mp4 0']
+    dataset = KineticsDataset(ann_file='annotations/kinetics600_train_list.txt',
+                              data_root=str(root),
+                              classes='annotations/kinetics600_classes.txt')
+    infos = sorted((dataset.get_data_info(i)['filename'], dataset.get_data_info(i)['label'])
+                   for i in range(len(dataset)))
+    assert [(Path(p).relative_to(root).as_posix(), label) for p, label in infos] == [
+        ('videos/train/id_abs_0001_000005_000015.mp4', 0),
+        ('videos/train/playing guitar/id_guitar01_000000_000010.mp4', 1)]
+    assert dataset.num_missing == 0
+
+    bdd = tmp_path / 'bdd'
+    train = bdd / 'videos' / 'train'
+    (train / 'day 1').mkdir(parents=True)
+    write_synthetic_video(train / 'day 1' / "it's a.mov", 12, 64, 96, fps=30)
+    write_synthetic_video(train / 'b.mov', 12, 64, 96, fps=30)
+    run_tool(monkeypatch, 'bdd100k/build_file_lists.py', bdd)
+    dataset = BDD100KDataset(data_root=str(bdd),
+                             ann_file='annotations/bdd100k_train_list.txt')
+    assert dataset.num_missing == 0
+    assert sorted(Path(dataset.get_data_info(i)['filename']).relative_to(train).as_posix()
+                  for i in range(len(dataset))) == ['b.mov', "day 1/it's a.mov"]

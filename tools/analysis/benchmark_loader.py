@@ -42,12 +42,13 @@ from typing import Dict, List, Tuple
 import decord
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from mmengine.runner import Runner
 
 import hvg.datasets  # noqa: F401  (registers)
 from hvg.datasets.read_failures import batch_read_report
+from hvg.utils.cli import DictAction, non_negative_int, positive_float, positive_int
 from hvg.utils.video_io import write_mp4
 
 
@@ -195,29 +196,29 @@ def parse_size(text: str) -> Tuple[int, int]:
     return width, height
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument('config')
     parser.add_argument('--data-root', help='the dataset folder')
-    parser.add_argument('--workers', type=int, nargs='+', default=[0, 1, 2])
-    parser.add_argument('--batches', type=int, default=10,
+    parser.add_argument('--workers', type=non_negative_int, nargs='+', default=[0, 1, 2])
+    parser.add_argument('--batches', type=positive_int, default=10,
                         help='timed batches per worker count')
-    parser.add_argument('--batch-size', type=int,
+    parser.add_argument('--batch-size', type=positive_int,
                         help="default: the config's")
-    parser.add_argument('--synthetic', type=int, metavar='N',
+    parser.add_argument('--synthetic', type=positive_int, metavar='N',
                         help='write and read N synthetic videos')
     parser.add_argument('--synthetic-size', type=parse_size, default=(340, 256),
                         metavar='WxH')
-    parser.add_argument('--synthetic-fps', type=float, default=25)
-    parser.add_argument('--synthetic-seconds', type=float, default=10)
+    parser.add_argument('--synthetic-fps', type=positive_float, default=25)
+    parser.add_argument('--synthetic-seconds', type=positive_float, default=10)
     parser.add_argument('--video-cache', help='where synthetic videos go '
                         '(default: $TMPDIR/hvg_loader_bench_WxH_FPS_S)')
-    parser.add_argument('--threads', type=int, default=1,
+    parser.add_argument('--threads', type=positive_int, default=1,
                         help='torch threads of the main process (DataLoader '
                         'workers always use 1)')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     # With 0 workers the main process runs the pipeline (Resize uses torch):
     # one thread, as in a worker, so the rows compare like with like.
     torch.set_num_threads(args.threads)

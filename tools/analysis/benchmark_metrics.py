@@ -29,6 +29,7 @@ import torch
 from hvg.evaluation import frechet_distance, load_i3d, random_i3d
 from hvg.evaluation.frechet import frechet_distance_scipy
 from hvg.evaluation.protocol import as_uint8_bcthw, i3d_input
+from hvg.utils.cli import positive_int
 
 # TF-Hub i3d-kinetics-400/1 logits of zeros(1, 15, 224, 224, 3) uint8 (-1 after scaling)
 TFHUB_BLACK_FIRST = [0.7422105, 2.829727, 0.39993525]
@@ -99,14 +100,14 @@ def classify_sample_clips(model) -> None:
                logit_std=round(float(logits.std()), 3))
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--i3d', help='Kinetics-400 weights (else random: speed only)')
-    parser.add_argument('--batch-size', type=int, default=1)
-    parser.add_argument('--repeats', type=int, default=3)
+    parser.add_argument('--batch-size', type=positive_int, default=1)
+    parser.add_argument('--repeats', type=positive_int, default=3)
     parser.add_argument('--skip', nargs='*', default=[],
                         choices=['i3d', 'frechet', 'tfhub', 'top5'])
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     model = load_i3d(args.i3d) if args.i3d else random_i3d()
     if 'i3d' not in args.skip:
         bench_i3d(model, args.batch_size, args.repeats)

@@ -18,12 +18,13 @@ import resource
 import time
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
 
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.registry import MODELS
+from hvg.utils.cli import DictAction, non_negative_int, positive_int
 from hvg.utils.example_batch import example_batch
 
 
@@ -31,16 +32,16 @@ def rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('--batch-size', type=int, default=1)
-    parser.add_argument('--iters', type=int, default=4,
+    parser.add_argument('--batch-size', type=positive_int, default=1)
+    parser.add_argument('--iters', type=positive_int, default=4,
                         help='timed iterations (rounded up to whole D/G cycles)')
-    parser.add_argument('--warmup', type=int, default=2)
+    parser.add_argument('--warmup', type=non_negative_int, default=2)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     cfg = Config.fromfile(args.config)
     if args.cfg_options:

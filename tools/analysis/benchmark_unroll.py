@@ -45,12 +45,13 @@ import time
 from typing import List, Optional
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 
 from hvg.models.generators import LengthStatistics, default_chunk_frames, temporal_halo
 from hvg.models.layers import FrameBatchNorm, frame_batch_norms
 from hvg.registry import MODELS
+from hvg.utils.cli import DictAction, non_negative_int, positive_int
 
 MODES = ('full', 'stream')
 
@@ -195,22 +196,22 @@ def print_table(rows: List[dict]) -> None:
                   f'frames = {hi[mem] / lo[mem]:.3f}')
 
 
-def main() -> None:
+def main(argv=None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
-    parser.add_argument('--frames', type=int, nargs='+', default=[48, 480],
+    parser.add_argument('--frames', type=positive_int, nargs='+', default=[48, 480],
                         help='output lengths to measure')
-    parser.add_argument('--chunk-frames', type=int,
+    parser.add_argument('--chunk-frames', type=positive_int,
                         help='output frames per streamed chunk (default: '
                         'default_chunk_frames of the generator)')
-    parser.add_argument('--bn-passes', type=int, default=2,
+    parser.add_argument('--bn-passes', type=positive_int, default=2,
                         help='dummy passes to recompute the statistics of each length '
                         '(0: keep the initial values; they do not change time or memory)')
-    parser.add_argument('--bn-batch', type=int, default=1)
+    parser.add_argument('--bn-batch', type=positive_int, default=1)
     parser.add_argument('--modes', nargs='+', choices=MODES, default=list(MODES),
                         help='what to measure')
-    parser.add_argument('--repeats', type=int, default=1, help='timed runs, averaged')
-    parser.add_argument('--warmup', type=int, default=0, help='untimed runs first')
+    parser.add_argument('--repeats', type=positive_int, default=1, help='timed runs, averaged')
+    parser.add_argument('--warmup', type=non_negative_int, default=0, help='untimed runs first')
     parser.add_argument('--exact-rss', action='store_true',
                         help='CPU: allocator-exact peak RSS (slower; see above)')
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
@@ -219,7 +220,7 @@ def main() -> None:
     parser.add_argument('--measure', choices=MODES, help=argparse.SUPPRESS)
     parser.add_argument('--prepare', action='store_true', help=argparse.SUPPRESS)
     parser.add_argument('--stats-file', help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
 
     if args.prepare or args.measure:
         args.frames = args.frames[0]

@@ -17,14 +17,15 @@ import os.path as osp
 
 import numpy as np
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
 import hvg.datasets  # noqa: F401 (registers)
 from hvg.apis.hierarchy import levels_side_by_side
 from hvg.registry import DATASETS
-from hvg.utils.cli import positive_int
+from hvg.utils.cli import (DictAction, non_negative_int, positive_float, positive_int,
+                           writable_dir)
 from hvg.utils.video_io import label_grid, make_video_grid, write_video
 
 
@@ -34,9 +35,11 @@ def parse_args(argv=None) -> argparse.Namespace:
         formatter_class=argparse.ArgumentDefaultsHelpFormatter)
     parser.add_argument('config', help='level config')
     parser.add_argument('--num-clips', type=positive_int, default=6)
-    parser.add_argument('--fps', type=float, default=6.0)
-    parser.add_argument('--seed', type=int, default=0, help='seeds the random windows')
-    parser.add_argument('--out', default='work_dirs/browse_dataset', help='output folder')
+    parser.add_argument('--fps', type=positive_float, default=6.0)
+    parser.add_argument('--seed', type=non_negative_int, default=0,
+                        help='seeds the random windows')
+    parser.add_argument('--out', default='work_dirs/browse_dataset', type=writable_dir,
+                        help='output folder')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. '
                         'train_dataloader.dataset.data_root=data/kinetics600')

@@ -20,7 +20,7 @@ import json
 import os.path as osp
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
@@ -28,7 +28,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.registry import MODELS
-from hvg.utils.cli import positive_int
+from hvg.utils.cli import DictAction, positive_int
 from hvg.utils.example_batch import example_batch
 
 

@@ -33,7 +33,7 @@ from hvg.evaluation.class_consistency import class_consistency
 from hvg.evaluation.grounding import GroundingAccumulator, grounding_summary
 from hvg.apis.real_clips import eval_dataset_cfg, real_batches
 from hvg.models import load_level
-from hvg.utils.cli import positive_int
+from hvg.utils.cli import non_negative_int, positive_int, writable_file
 from hvg.utils.config_checks import level_num_classes
 
 
@@ -47,8 +47,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--i3d-size', type=positive_int, default=112)
     parser.add_argument('--num-samples', type=positive_int, default=48)
     parser.add_argument('--num-real', type=positive_int, default=48)
-    parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--out', help='JSON lines file (default: WORK_DIR/checkpoint_scores.jsonl)')
+    parser.add_argument('--seed', type=non_negative_int, default=0)
+    parser.add_argument('--out', type=writable_file, help='JSON lines file (default: WORK_DIR/checkpoint_scores.jsonl)')
     args = parser.parse_args(argv)
     configs = [p for p in glob.glob(osp.join(args.work_dir, '*.py'))]
     if len(configs) != 1:

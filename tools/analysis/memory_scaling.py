@@ -62,7 +62,9 @@ import time
 from typing import Dict, List, Optional, Sequence, Tuple
 
 import torch
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
+
+from hvg.utils.cli import DictAction, non_negative_int, positive_float, positive_int
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODELS_ = ('flat', 'level1', 'level2')
@@ -360,23 +362,23 @@ def print_table(rows: List[dict]) -> None:
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    parser.add_argument('--frames', type=int, nargs='+', default=[12, 24, 48, 72, 96],
+    parser.add_argument('--frames', type=positive_int, nargs='+', default=[12, 24, 48, 72, 96],
                         help='output lengths F (even: level 1 makes F/2 frames)')
-    parser.add_argument('--extra-frames', type=int, nargs='*', default=[],
+    parser.add_argument('--extra-frames', type=positive_int, nargs='*', default=[],
                         help='more F for the hierarchy\'s models only (e.g. 144 192)')
     parser.add_argument('--models', nargs='+', choices=MODELS_, default=list(MODELS_))
     for model in MODELS_:
         parser.add_argument(f'--{model}-config', default=DEFAULT_CONFIGS[model],
                             help=f'config of the {model} model')
-    parser.add_argument('--width', type=float, default=1.0,
+    parser.add_argument('--width', type=positive_float, default=1.0,
                         help='factor on every base_channels (1: the configs\' widths)')
-    parser.add_argument('--batch-size', type=int, default=1)
-    parser.add_argument('--cycles', type=int, default=1,
+    parser.add_argument('--batch-size', type=positive_int, default=1)
+    parser.add_argument('--cycles', type=positive_int, default=1,
                         help='timed D/G cycles per point (at least 1)')
-    parser.add_argument('--warmup-cycles', type=int, default=1,
+    parser.add_argument('--warmup-cycles', type=non_negative_int, default=1,
                         help='untimed D/G cycles first (0: time the first cycle, '
                         'first-call overheads included; the peak is the same)')
-    parser.add_argument('--budget-mb', type=float, nargs='*',
+    parser.add_argument('--budget-mb', type=positive_float, nargs='*',
                         help='memory budgets (MiB) for the longest-F report '
                         '(default: level 2\'s peak and the flat model\'s largest)')
     parser.add_argument('--out-dir', default='work_dirs/memory_scaling')

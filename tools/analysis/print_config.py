@@ -4,17 +4,18 @@
         --cfg-options model.generator.base_channels=24 [--check]
 
 ``--check`` also runs the checks ``tools/train.py`` runs before any work (the
-data pipeline's clip shape against the generator's, the classes, the low-res
-source's checkpoints), so a config edit can be checked without training.
+data pipeline's clip shape against the generator's, the classes, the hooks'
+arguments and the schedule, the low-res source's checkpoints), so a config edit can be checked without training.
 """
 import argparse
 import os.path as osp
 
-from mmengine.config import Config, DictAction
+from mmengine.config import Config
 
 import hvg.models  # noqa: F401 (registers the low-res sources)
 from hvg.models.lowres_sources import check_lowres_source
-from hvg.utils.config_checks import check_clip_shape
+from hvg.utils.cli import DictAction
+from hvg.utils.config_checks import check_clip_shape, check_train_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -40,6 +41,7 @@ def main(argv=None) -> None:
     if args.check:
         try:
             check_clip_shape(cfg, args.config)
+            check_train_config(cfg, args.config)
             if 'model' in cfg:
                 check_lowres_source(cfg.model)
         except (ValueError, FileNotFoundError) as error:

@@ -14,13 +14,15 @@ read by several DataLoader workers is still announced once per run (see
 """
 import logging
 import math
-from typing import Optional, Set
+import threading
+from typing import Any, Callable, Optional, Set
 
 import decord
 import numpy as np
 from mmcv.transforms import BaseTransform
 from mmengine.logging import print_log
 
+from hvg.datasets.file_index import is_regular_file
 from hvg.registry import TRANSFORMS
 
 # What decord raises for a file it cannot read: RuntimeError when opening
@@ -34,6 +36,73 @@ def _first_line(error: BaseException) -> str:
     """A one-line reason (decord appends C++ stack traces)."""
     lines = str(error).splitlines()
     return lines[0] if lines else type(error).__name__
+
+
+# Seconds one open (or one decode) of a video may take before the file is
+# counted as bad. Generous: a healthy clip takes well under a second even on
+# a loaded machine; only a stuck read (a dead network mount, a file that
+# never ends) gets near it.
+DEFAULT_READ_TIMEOUT = 60.0
+
+
+class ReadTimeout(Exception):
+    """A video read took longer than its time limit."""
+
+
+def call_with_time_limit(func: Callable[[], Any],
+                         timeout: Optional[float]) -> Any:
+    """``func()``, or ``ReadTimeout`` after ``timeout`` seconds.
+
+    Why a helper thread, abandoned on timeout, and not ``signal.alarm``:
+
+    - decord runs in C++ (its calls release the GIL); a Python signal handler
+      only runs between bytecodes, so SIGALRM cannot interrupt a decode stuck
+      inside the library. A waiting thread can stop *waiting* for it.
+    - ``signal`` works in the main thread only, and a process has one
+      alarm: the dataset can be read from any thread (a prefetching loader,
+      the user's own code), and the alarm of another library would be lost.
+    - fork safety: the thread is started per call in the calling process,
+      never created before a fork (a pool made in the main process would not
+      exist in a forked DataLoader worker). The cost, ~0.1 ms per call, is
+      small against the tens of ms of opening and decoding a clip.
+
+    On timeout the call keeps running in its daemon thread, which still holds
+    the reader; nothing touches that reader again, and the thread ends with
+    the call or with the process. A file that hangs forever therefore costs
+    one idle thread per read, in a worker that goes on serving other clips:
+    it is listed as a bad file like any other (``read_failures``), so such
+    files are found and removed long before threads pile up. Opening a FIFO
+    (which would block forever in ``open()``) never gets here: ``DecordInit``
+    refuses anything but a regular file first.
+
+    Args:
+        func: the read, without arguments.
+        timeout: seconds; ``None`` or ``<= 0`` calls ``func`` directly.
+    """
+    if timeout is None or timeout <= 0:
+        return func()
+    outcome: dict = {}
+
+    def run() -> None:
+        try:
+            outcome['value'] = func()
+        except BaseException as error:  # re-raised in the caller's thread
+            outcome['error'] = error
+
+    thread = threading.Thread(target=run, name='hvg-video-read', daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise ReadTimeout(f'took longer than {timeout:g} s')
+    if 'error' in outcome:
+        raise outcome['error']
+    return outcome['value']
+
+
+def _check_timeout(timeout: Optional[float]) -> Optional[float]:
+    if timeout is not None and not timeout > 0:
+        raise ValueError(f'timeout must be > 0 seconds or None, got {timeout}')
+    return timeout
 
 
 # ``results['skip_kind']`` values: a file that cannot be read, and a readable
@@ -74,24 +143,43 @@ class DecordInit(BaseTransform):
         - avg_fps
         - original_shape: ``(H, W)``
 
-    Returns ``None`` (skip, see the module docstring) when the file is missing
-    or cannot be opened.
+    Returns ``None`` (skip, see the module docstring) when the file is missing,
+    is not a regular file (a FIFO named ``x.mp4`` would block ``open()``
+    forever), cannot be opened, or opening it takes longer than ``timeout``.
 
     Args:
         num_threads: decoder threads per video; 1 because dataloader workers
             already decode videos in parallel.
+        timeout: seconds opening the file (and decoding its first frame) may
+            take; ``None`` for no limit. See ``call_with_time_limit``.
     """
 
-    def __init__(self, num_threads: int = 1) -> None:
+    def __init__(self, num_threads: int = 1,
+                 timeout: Optional[float] = DEFAULT_READ_TIMEOUT) -> None:
         self.num_threads = num_threads
+        self.timeout = _check_timeout(timeout)
         self._warned: Set[str] = set()
+
+    def _open(self, filename: str):
+        reader = decord.VideoReader(filename, num_threads=self.num_threads)
+        # decord exposes no frame size: decoding frame 0 is the only way.
+        return reader, reader[0].shape[:2]
 
     def transform(self, results: dict) -> Optional[dict]:
         filename = results['filename']
+        if not is_regular_file(filename):
+            _skip(self._warned, results,
+                  f'Skipping video {filename}: it is missing or not a regular '
+                  'file')
+            return None
         try:
-            reader = decord.VideoReader(filename, num_threads=self.num_threads)
-            # decord exposes no frame size: decoding frame 0 is the only way.
-            height, width = reader[0].shape[:2]
+            reader, (height, width) = call_with_time_limit(
+                lambda: self._open(filename), self.timeout)
+        except ReadTimeout as error:
+            _skip(self._warned, results,
+                  f'Skipping video {filename}: opening it {error} '
+                  '(DecordInit timeout)')
+            return None
         except _DECORD_ERRORS as error:
             _skip(self._warned, results,
                   f'Skipping video {filename}: cannot open it '
@@ -104,7 +192,8 @@ class DecordInit(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}(num_threads={self.num_threads})'
+        return (f'{self.__class__.__name__}(num_threads={self.num_threads}, '
+                f'timeout={self.timeout})')
 
 
 @TRANSFORMS.register_module()
@@ -293,15 +382,31 @@ class DecordDecode(BaseTransform):
         - img_shape: ``(H, W)``
     Removed keys:
         - video_reader
+
+    Returns ``None`` (skip) when decoding fails or takes longer than
+    ``timeout``.
+
+    Args:
+        timeout: seconds decoding one clip may take; ``None`` for no limit.
+            See ``call_with_time_limit``.
     """
 
-    def __init__(self) -> None:
+    def __init__(self,
+                 timeout: Optional[float] = DEFAULT_READ_TIMEOUT) -> None:
+        self.timeout = _check_timeout(timeout)
         self._warned: Set[str] = set()
 
     def transform(self, results: dict) -> Optional[dict]:
         reader = results.pop('video_reader')
+        inds = results['frame_inds']
         try:
-            imgs = reader.get_batch(results['frame_inds']).asnumpy()
+            imgs = call_with_time_limit(
+                lambda: reader.get_batch(inds).asnumpy(), self.timeout)
+        except ReadTimeout as error:
+            _skip(self._warned, results,
+                  f'Skipping video {results["filename"]}: decoding frames '
+                  f'{error} (DecordDecode timeout)')
+            return None
         except _DECORD_ERRORS as error:
             filename = results['filename']
             _skip(self._warned, results,
@@ -313,4 +418,4 @@ class DecordDecode(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        return f'{self.__class__.__name__}()'
+        return f'{self.__class__.__name__}(timeout={self.timeout})'

@@ -20,6 +20,10 @@ def all_finite(tensors: Iterable[torch.Tensor]) -> bool:
     return bool(torch.stack(flags).all()) if flags else True
 
 
+def _finite(tensor: torch.Tensor) -> bool:
+    return not tensor.is_floating_point() or bool(torch.isfinite(tensor).all())
+
+
 @HOOKS.register_module()
 class NonFiniteGuardHook(Hook):
     """Guards a GAN run against NaN/inf.
@@ -32,9 +36,14 @@ class NonFiniteGuardHook(Hook):
     - ``action='skip'``: logs a warning and goes on; the log's ``nonfinite``
       column counts the skipped steps.
 
-    Whatever the action, the model's parameters and buffers are checked before
-    any checkpoint is written (this hook runs before ``CheckpointHook``), so a
-    checkpoint with NaN weights never replaces a good one.
+    Whatever the action, the model's parameters and buffers are checked after
+    every iteration and before any checkpoint is written (this hook runs
+    before ``CheckpointHook``), so a checkpoint with NaN weights never
+    replaces a good one. Non-finite state always stops the run, in skip mode
+    too, and the message does not offer skip mode: a skipped step leaves the
+    weights as they were, but BatchNorm running statistics are updated by the
+    forward pass itself, before any step is accepted or rejected, so skipping
+    cannot undo them.
     """
 
     priority = 'VERY_HIGH'
@@ -55,23 +64,38 @@ class NonFiniteGuardHook(Hook):
                     path = f.read().strip() or None
         return path
 
-    def _stop(self, runner, what: str) -> None:
+    def _stop(self, runner, what: str, advice: Optional[str] = None) -> None:
+        """Raise ``NonFiniteError``; ``advice`` replaces the default hint
+        (lower the learning rates, or skip such steps)."""
         last = self.last_checkpoint(runner)
         where = (f'The last good checkpoint is {last}; resume from it with '
                  f'`python tools/train.py CONFIG --work-dir {runner.work_dir} --resume`'
                  if last else 'No checkpoint had been saved yet.')
+        if advice is None:
+            advice = ('Lower the learning rates, or set default_hooks.nonfinite_guard'
+                      ".action='skip' to skip such steps instead.")
         message = (f'Training stopped at iteration {runner.iter + 1}: {what}. {where} '
-                   '(Lower the learning rates, or set '
-                   "custom_hooks/default_hooks nonfinite_guard action='skip' to skip "
-                   'such steps instead.)')
+                   f'({advice})')
         print_log(message, logger='current', level=40)
         raise NonFiniteError(message)
 
     def _check_state(self, runner) -> None:
         model = unwrap(runner.model)
-        if not all_finite(list(model.parameters()) + list(model.buffers())):
-            self._stop(runner, 'the model holds non-finite parameters or buffers '
-                       '(for instance BatchNorm running statistics)')
+        if all_finite(list(model.parameters()) + list(model.buffers())):
+            return
+        params = [n for n, t in model.named_parameters() if not _finite(t)]
+        buffers = [n for n, t in model.named_buffers() if not _finite(t)]
+        if params:
+            self._stop(runner, f'the model holds non-finite parameters ({len(params)} '
+                       f'tensors, first: {params[0]})', 'A non-finite update was applied: this cannot '
+                       'be skipped. Lower the learning rates.')
+        self._stop(
+            runner, f'the model holds non-finite buffers ({len(buffers)} tensors, first: '
+            f'{buffers[0]}): BatchNorm running statistics, poisoned by a forward pass '
+            'on non-finite values', 'This is not a skippable step, and skip mode does not help: the '
+            'forward pass updates running statistics before a step is accepted or '
+            'skipped. Find where the non-finite activations come from (the data, the '
+            'learning rates) and resume from the checkpoint.')
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:

@@ -4,7 +4,7 @@
         [--bad-list data/bdd100k/annotations/bad_videos.txt]
 
 Writes DATA_ROOT/annotations/bdd100k_{split}_list.txt (``--out``): one
-``videos/train/xxxx.mov`` per line, relative to data_root, sorted, without the
+``videos/train/xxxx.mov`` per line, relative to data_root (shell-quoted if it holds spaces), sorted, without the
 files of --bad-list (verify_videos.py output). Train on it with
 ``--cfg-options train_dataloader.dataset.ann_file=annotations/bdd100k_train_list.txt``
 (without an ann_file the dataset lists videos/{split} itself).
@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 
 from hvg.datasets import BDD100KDataset
+from hvg.datasets.file_index import format_list_line
 from hvg.datasets.preparation import read_bad_list
 
 
@@ -41,7 +42,8 @@ def main(argv=None) -> None:
     out = Path(args.out or Path(args.data_root, 'annotations',
                                 f'bdd100k_{args.split}_list.txt'))
     out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(''.join(f'{os.path.relpath(p, args.data_root)}\n' for p in kept))
+    out.write_text(''.join(format_list_line(os.path.relpath(p, args.data_root))
+                           for p in kept))
     print(f'{args.split}: {len(kept)} videos -> {out}; '
           f'{len(paths) - len(kept)} bad left out')
 

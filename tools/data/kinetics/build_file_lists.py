@@ -12,7 +12,8 @@ Writes, under DATA_ROOT/annotations (``--out-dir``):
   trained model.
 - ``kinetics600_{split}_list.txt``: ``relative/path.mp4 label`` per clip found
   on disk (any folder layout; files are matched by their
-  ``{youtube_id}_{start:06d}_{end:06d}`` name), without the files of
+  ``{youtube_id}_{start:06d}_{end:06d}`` name; a path with spaces, as in
+  ``playing guitar/``, is shell-quoted), without the files of
   ``--bad-list`` (from verify_videos.py).
 - ``kinetics600_{split}_missing.txt``: the clips listed in the CSV but not
   found on disk.
@@ -25,6 +26,7 @@ import sys
 from pathlib import Path
 
 from hvg.datasets import KineticsDataset
+from hvg.datasets.file_index import format_list_line
 from hvg.datasets.preparation import read_bad_list
 
 
@@ -76,7 +78,7 @@ def main(argv=None) -> None:
                 excluded += 1
                 continue
             rel = os.path.relpath(info['filename'], root)
-            lines.append(f'{rel} {info["label"]}\n')
+            lines.append(format_list_line(rel, info['label']))
         list_file = out_dir / f'{args.prefix}_{name}_list.txt'
         list_file.write_text(''.join(lines))
         missing_file = out_dir / f'{args.prefix}_{name}_missing.txt'
