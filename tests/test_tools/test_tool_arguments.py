@@ -79,7 +79,7 @@ def test_test_tool_refuses_an_unwritable_out_before_sampling(tmp_path, capsys):
 
 @pytest.mark.parametrize('option, says', [
     ('default_hooks.checkpoint.intreval=1',
-     "default_hooks.checkpoint.intreval: CheckpointHook has no argument 'intreval' "
+     "default_hooks.checkpoint.intreval: SafeCheckpointHook has no argument 'intreval' "
      "(did you mean 'interval'?)"),
     ('default_hooks.nonfinite_guard.acton=skip', "NonFiniteGuardHook has no argument 'acton'"),
     ('train_cfg.max_iters=-5', 'train_cfg.max_iters must be an integer >= 1, got -5'),
