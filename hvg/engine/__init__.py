@@ -1,10 +1,11 @@
 """Training machinery: hooks and the multi-optimizer constructor."""
-from .hooks import (NonFiniteError, NonFiniteGuardHook, VideoReadFailureError,
-                    VideoReadFailureHook, VideoSamplesHook)
+from .hooks import (ExactResumeHook, NonFiniteError, NonFiniteGuardHook,
+                    VideoReadFailureError, VideoReadFailureHook,
+                    VideoSamplesHook)
 from .optimizers import MultiOptimWrapperConstructor
 
 __all__ = [
-    'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
+    'ExactResumeHook', 'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
     'MultiOptimWrapperConstructor', 'VideoReadFailureError',
     'VideoReadFailureHook'
 ]
