@@ -6,7 +6,7 @@ from typing import Any, Dict, Iterator, List, Optional
 import numpy as np
 import torch
 from mmengine.dist import all_gather_object, get_dist_info
-from mmengine.hooks import Hook
+from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
 
 from hvg.registry import HOOKS
@@ -87,8 +87,11 @@ class ExactResumeHook(Hook):
     the RNGs, so the resumed iterations would draw the noise, augmentations
     and discriminator frames of iterations 1, 2, ... again. This hook:
 
-    - ``before_save_checkpoint``: gathers every rank's RNG states (Python
-      ``random``, numpy, torch CPU, CUDA where used) into
+    - ``after_train_iter`` of an iteration that ends with a checkpoint
+      (as the run's ``CheckpointHook`` decides; every iteration when it has
+      none), just before that hook: gathers every rank's RNG states (Python
+      ``random``, numpy, torch CPU, CUDA where used) on every rank (mmengine
+      saves on rank 0 only); ``before_save_checkpoint`` puts them in
       ``checkpoint['resume_state']`` (tensors and numbers: weights-only
       loading), with the world size;
     - ``after_load_checkpoint`` / ``before_train_epoch``: when the run resumes
@@ -108,21 +111,43 @@ class ExactResumeHook(Hook):
     (``hvg.engine.resume_check`` reports such config changes).
     """
 
-    priority = 'NORMAL'
+    # after every other after_train_iter but the CheckpointHook's (VERY_LOW = 90):
+    # the states are those the next iteration starts from
+    priority = 80
 
     def __init__(self, apply_config_lr: bool = True):
         self.apply_config_lr = apply_config_lr
         self._loaded: Optional[Dict[str, Any]] = None
         self._config_lrs: Dict[str, List[float]] = {}
+        self._gathered: Optional[List[Dict[str, Any]]] = None
+        self._gathered_at = -1
 
     # saving -----------------------------------------------------------------
 
+    @staticmethod
+    def _checkpoint_due(runner) -> bool:
+        """Whether a CheckpointHook saves after this iteration (True when unknown)."""
+        savers = [h for h in runner.hooks if isinstance(h, CheckpointHook)]
+        if not savers:
+            return True
+        return any(not h.by_epoch and (
+            h.every_n_train_iters(runner, h.interval, h.save_begin)
+            or (h.save_last and h.is_last_train_iter(runner))) for h in savers)
+
+    def after_train_iter(self, runner, batch_idx: int, data_batch=None,
+                         outputs=None) -> None:
+        if self._checkpoint_due(runner):
+            # a collective on every rank: Runner.save_checkpoint runs on rank 0 only
+            self._gathered = all_gather_object(capture_rng_state())
+            self._gathered_at = runner.iter + 1
+
     def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
-        # every rank calls Runner.save_checkpoint (rank 0 writes the file)
-        states = all_gather_object(capture_rng_state())
-        checkpoint[KEY] = {'version': VERSION, 'world_size': len(states),
-                           'iter': int(checkpoint.get('meta', {}).get('iter', -1)),
-                           'rng': states}
+        it = int(checkpoint.get('meta', {}).get('iter', -1))
+        states = self._gathered if self._gathered_at == it else None
+        if states is None:  # a save outside the iteration flow: this rank's alone
+            states = [capture_rng_state()]
+        checkpoint[KEY] = {'version': VERSION, 'world_size': get_dist_info()[1],
+                           'iter': it, 'rng': states}
 
     # resuming ---------------------------------------------------------------
 
@@ -145,8 +170,8 @@ class ExactResumeHook(Hook):
                       'not restored', logger='current', level=30)
             return
         if len(states) != world_size:
-            print_log(f'The checkpoint was written by {len(states)} ranks, this run '
-                      f'has {world_size}: every rank restores rank 0\'s RNG states; '
+            print_log(f'The checkpoint holds the RNG states of {len(states)} rank(s), '
+                      f'this run has {world_size}: every rank restores rank 0\'s; '
                       'the resumed run is not an exact continuation',
                       logger='current', level=30)
         state = states[rank] if len(states) == world_size else states[0]
