@@ -14,6 +14,7 @@ from mmengine.runner import Runner
 
 import hvg  # noqa: F401  (allow-lists checkpoint types for weights_only loading)
 from hvg.engine import NonFiniteError, VideoReadFailureError
+from hvg.engine.resume_check import ResumeConfigError, check_resume
 from hvg.models.lowres_sources import check_lowres_source
 from hvg.utils.config_checks import check_clip_shape
 from hvg.utils.dist import init_launcher
@@ -76,7 +77,9 @@ def main(argv=None) -> None:
     try:
         check_clip_shape(cfg, args.config)
         check_lowres_source(cfg.model)
-    except (ValueError, FileNotFoundError) as error:
+        # before the Runner: a resume that cannot continue the run touches no file
+        resume_report = check_resume(cfg) if args.resume else None
+    except (ValueError, FileNotFoundError, ResumeConfigError) as error:
         raise SystemExit(f'error: {error}')
     if args.launcher != 'none' and not torch.cuda.is_available():
         # mmengine's init_dist needs CUDA: start the gloo group here, the Runner reuses it
@@ -86,6 +89,8 @@ def main(argv=None) -> None:
         except RuntimeError as error:
             raise SystemExit(f'error: {error}')
     runner = Runner.from_cfg(cfg)
+    if resume_report is not None and resume_report.message():
+        runner.logger.warning(resume_report.message())
     try:
         runner.train()
     except (NonFiniteError, VideoReadFailureError) as error:
