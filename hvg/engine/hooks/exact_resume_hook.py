@@ -8,6 +8,7 @@ import torch
 from mmengine.dist import all_gather_object, get_dist_info
 from mmengine.hooks import CheckpointHook, Hook
 from mmengine.logging import print_log
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 
 from hvg.registry import HOOKS
 
@@ -204,15 +205,15 @@ class ExactResumeHook(Hook):
 
     @staticmethod
     def _wrappers(runner) -> Dict[str, Any]:
-        wrapper = runner.optim_wrapper
-        if hasattr(wrapper, 'optimizer'):  # a single OptimWrapper
+        """The built optimizer wrappers by name; none before they are built
+        (a validation or test run calls ``before_run`` with a config dict)."""
+        wrapper = getattr(runner, 'optim_wrapper', None)
+        if isinstance(wrapper, OptimWrapperDict):
+            return dict(wrapper.items())
+        if isinstance(wrapper, OptimWrapper):
             return {'optimizer': wrapper}
-        return dict(wrapper.items())
+        return {}
 
     def _group_lrs(self, runner) -> Dict[str, List[float]]:
-        try:
-            wrappers = self._wrappers(runner)
-        except AttributeError:
-            return {}
         return {name: [g['lr'] for g in w.optimizer.param_groups]
-                for name, w in wrappers.items()}
+                for name, w in self._wrappers(runner).items()}
