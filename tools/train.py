@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 import hvg  # noqa: F401  (every checkpoint load weights-only, see hvg.utils.safe_checkpoint)
 from hvg.engine import (CheckpointResumeError, CheckpointSaveError, NonFiniteError,
                         VideoReadFailureError)
+from hvg.engine.resume_check import ResumeConfigError, check_resume
 from hvg.models.lowres_sources import check_lowres_source
 from hvg.utils.cli import DictAction, non_negative_int
 from hvg.utils.config_checks import check_clip_shape, check_train_config
@@ -95,7 +96,9 @@ def main(argv=None) -> None:
         check_clip_shape(cfg, args.config)
         check_train_config(cfg, args.config)
         check_lowres_source(cfg.model)
-    except (ValueError, FileNotFoundError) as error:
+        # before the Runner: a resume that cannot continue the run touches no file
+        resume_report = check_resume(cfg) if args.resume else None
+    except (ValueError, FileNotFoundError, ResumeConfigError) as error:
         raise SystemExit(f'error: {error}')
     if args.launcher != 'none' and not torch.cuda.is_available():
         # mmengine's init_dist needs CUDA: start the gloo group here, the Runner reuses it
@@ -105,6 +108,8 @@ def main(argv=None) -> None:
         except RuntimeError as error:
             raise SystemExit(f'error: {error}')
     runner = Runner.from_cfg(cfg)
+    if resume_report is not None and resume_report.message():
+        runner.logger.warning(resume_report.message())
     try:
         runner.train()
     except (NonFiniteError, VideoReadFailureError, CheckpointSaveError,

@@ -18,6 +18,8 @@ default_hooks = dict(
     sampler_seed=dict(type='DistSamplerSeedHook'),
     # Checkpoints load with torch.load(weights_only=True): no pickled objects.
     weights_only_checkpoint=dict(type='WeightsOnlyCheckpointHook'),
+    # Checkpoints carry every rank's RNG states; --resume continues exactly.
+    exact_resume=dict(type='ExactResumeHook'),
     # A NaN/inf loss or gradient stops the run (action='skip' skips the step).
     nonfinite_guard=dict(type='NonFiniteGuardHook', action='stop'),
     # Broken videos are skipped; each is logged once and listed in

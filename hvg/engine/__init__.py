@@ -1,12 +1,12 @@
 """Training machinery: hooks and the multi-optimizer constructor."""
-from .hooks import (CheckpointResumeError, CheckpointSaveError, NonFiniteError,
-                    NonFiniteGuardHook, SafeCheckpointHook, VideoReadFailureError,
-                    VideoReadFailureHook, VideoSamplesHook)
+from .hooks import (CheckpointResumeError, CheckpointSaveError, ExactResumeHook,
+                    NonFiniteError, NonFiniteGuardHook, SafeCheckpointHook,
+                    VideoReadFailureError, VideoReadFailureHook, VideoSamplesHook)
 from .optimizers import MultiOptimWrapperConstructor
 
 __all__ = [
     'CheckpointResumeError', 'CheckpointSaveError', 'SafeCheckpointHook',
-    'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
+    'ExactResumeHook', 'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
     'MultiOptimWrapperConstructor', 'VideoReadFailureError',
     'VideoReadFailureHook'
 ]

@@ -185,5 +185,15 @@ def test_each_trained_network_is_wrapped_and_frozen_levels_are_not(tmp_path):
         assert isinstance(children['discriminator'], MMDistributedDataParallel)
         assert 'prev_levels' not in children  # frozen levels are not submodules
         assert list(wrapped.module.state_dict()) == plain_keys
+        # and unwrapped keys load into the wrapped model through both loaders:
+        # mmengine's (the Runner's resume, which skips the wrappers) and torch's
+        from mmengine.runner.checkpoint import load_state_dict as mmengine_load
+        for load in (lambda m, s: mmengine_load(m, s, strict=True),
+                     lambda m, s: m.load_state_dict(s, strict=True)):
+            other = {k: v + 1 if v.is_floating_point() else v
+                     for k, v in model.state_dict().items()}
+            load(wrapped.module, other)
+            assert all(torch.equal(v, other[k])
+                       for k, v in wrapped.module.state_dict().items())
     finally:
         dist.destroy_process_group()

@@ -1,3 +1,4 @@
+from .exact_resume_hook import ExactResumeHook
 from .nonfinite_guard_hook import NonFiniteError, NonFiniteGuardHook
 from .safe_checkpoint_hook import (CheckpointResumeError, CheckpointSaveError,
                                    SafeCheckpointHook)
@@ -7,7 +8,7 @@ from .video_samples_hook import VideoSamplesHook
 from .weights_only_checkpoint_hook import WeightsOnlyCheckpointHook
 
 __all__ = [
-    'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
+    'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook', 'ExactResumeHook',
     'CheckpointResumeError', 'CheckpointSaveError', 'SafeCheckpointHook',
     'WeightsOnlyCheckpointHook', 'VideoReadFailureError', 'VideoReadFailureHook'
 ]

@@ -44,6 +44,13 @@ def total_grad_norm(params: List[nn.Parameter]) -> Tensor:
     return torch.linalg.vector_norm(norms)
 
 
+def _into_wrapper(wrapper, state_dict, prefix, *args) -> None:
+    """Pre-hook of a DDP wrapper: its wrapped module's keys, ``prefix + 'module.'``."""
+    for key in [k for k in state_dict
+                if k.startswith(prefix) and not k.startswith(prefix + 'module.')]:
+        state_dict[prefix + 'module.' + key[len(prefix):]] = state_dict.pop(key)
+
+
 class BaseLevelGAN(BaseModel):
     """One level of the hierarchy as a GAN, trained with mmengine's Runner.
 
@@ -129,11 +136,18 @@ class BaseLevelGAN(BaseModel):
 
     @staticmethod
     def _wrapped_keys(module, state_dict, prefix, *args) -> None:
+        # Two loaders reach a wrapped child. torch's load_state_dict walks into
+        # the wrapper, then its `.module`: the keys need 'module.' there, so each
+        # wrapper gets a pre-hook that adds it for the keys it receives.
+        # mmengine's load_state_dict (the Runner's load_from and resume) skips
+        # the wrappers and loads the unwrapped keys as they are: renaming them
+        # here, for both, would leave a resumed distributed run with its
+        # initial weights.
         for name in module._wrapped_children():
-            head = f'{prefix}{name}.'
-            for key in [k for k in state_dict
-                        if k.startswith(head) and not k.startswith(head + 'module.')]:
-                state_dict[head + 'module.' + key[len(head):]] = state_dict.pop(key)
+            child = getattr(module, name)
+            if not getattr(child, '_hvg_unwrapped_keys_hook', False):
+                child.register_load_state_dict_pre_hook(_into_wrapper)
+                child._hvg_unwrapped_keys_hook = True
 
     # --- what a level supplies -------------------------------------------------
     def unpack(self, data: dict) -> LevelBatch:

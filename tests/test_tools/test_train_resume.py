@@ -1,0 +1,123 @@
+"""``tools/train.py --resume`` as a user runs it: exact continuation (one process
+and 2 gloo ranks through ``tools/dist_train.sh``), and a config that differs
+from the checkpoint's (refused before any file is touched, or reported).
+
+A run "killed after a checkpoint" is a work dir holding only the checkpoint of
+an uninterrupted run and the ``last_checkpoint`` record pointing at it.
+"""
+import hashlib
+import shutil
+import sys
+from pathlib import Path
+from typing import Dict, List
+
+import pytest
+import torch
+from subprocess_utils import REPO, free_port, run_tool, tool_env
+
+DEMO_CONFIG = REPO / 'configs' / 'hvg' / 'demo_l1_clips.py'
+
+
+def tiny_options(max_iters: int, checkpoint_interval: int = 2) -> List[str]:
+    return [
+        'model.generator.base_channels=2',
+        'model.discriminator.spatial.base_channels=2',
+        'model.discriminator.temporal.base_channels=2',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        f'train_cfg.max_iters={max_iters}',
+        f'default_hooks.checkpoint.interval={checkpoint_interval}',
+        'default_hooks.samples.interval=0',
+        'default_hooks.samples.num_samples=2',
+        'default_hooks.logger.interval=1',
+    ]
+
+
+@pytest.fixture
+def env(tmp_path_factory) -> dict:
+    return tool_env(tmp_path_factory.getbasetemp() / 'hvg_cache')
+
+
+def train(work_dir: Path, options: List[str], env: dict, resume: bool = False,
+          procs: int = 1):
+    args = ['--work-dir', str(work_dir), *(['--resume'] if resume else []),
+            '--cfg-options', *options]
+    if procs == 1:
+        cmd = [sys.executable, 'tools/train.py', str(DEMO_CONFIG), *args]
+    else:
+        cmd = ['bash', 'tools/dist_train.sh', str(DEMO_CONFIG), str(procs), *args]
+        env = dict(env, MASTER_PORT=str(free_port()))
+    return run_tool(cmd, env)
+
+
+def load(path: Path) -> dict:
+    return torch.load(path, map_location='cpu', weights_only=True)
+
+
+def killed_after_checkpoint(work_dir: Path, source: Path, it: int) -> None:
+    work_dir.mkdir()
+    shutil.copy(source / f'iter_{it}.pth', work_dir / f'iter_{it}.pth')
+    (work_dir / 'last_checkpoint').write_text(str(work_dir / f'iter_{it}.pth'))
+
+
+def snapshot(folder: Path) -> Dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob('*')) if p.is_file()}
+
+
+def differing(a: Dict[str, torch.Tensor], b: Dict[str, torch.Tensor]) -> List[str]:
+    assert a.keys() == b.keys()
+    return [k for k in a if not torch.equal(a[k], b[k])]
+
+
+@pytest.mark.parametrize('procs', [1, 2])
+def test_killed_and_resumed_run_ends_bit_identical(procs, tmp_path, env):
+    whole, resumed = tmp_path / 'whole', tmp_path / 'resumed'
+    result = train(whole, tiny_options(4), env, procs=procs)
+    assert result.returncode == 0, result.stdout[-8000:]
+    killed_after_checkpoint(resumed, whole, 2)
+    result = train(resumed, tiny_options(4), env, resume=True, procs=procs)
+    assert result.returncode == 0, result.stdout[-8000:]
+    assert 'RNG states of iteration 2 restored' in result.stdout
+
+    want, got = load(whole / 'iter_4.pth'), load(resumed / 'iter_4.pth')
+    assert differing(load(whole / 'iter_2.pth')['state_dict'], want['state_dict'])
+    assert differing(want['state_dict'], got['state_dict']) == []
+    for net in ('generator', 'discriminator'):
+        for i, state in want['optimizer'][net]['state'].items():
+            assert differing(state, got['optimizer'][net]['state'][i]) == [], (net, i)
+    # rank 0's checkpoint holds every rank's RNG states
+    assert got['resume_state']['world_size'] == procs
+    assert len(got['resume_state']['rng']) == procs
+    assert all(set(rank) >= {'python', 'numpy', 'torch'} for rank in got['resume_state']['rng'])
+
+
+def test_resume_with_another_width_is_refused_before_any_file_is_touched(tmp_path, env):
+    work_dir = tmp_path / 'work'
+    assert train(work_dir, tiny_options(2), env).returncode == 0
+    before = snapshot(work_dir)
+    result = train(work_dir, tiny_options(4) + ['model.generator.base_channels=4'], env,
+                   resume=True)
+    assert result.returncode != 0
+    assert 'cannot resume' in result.stdout
+    assert 'model.generator.base_channels: 2 in the checkpoint, 4 now' in result.stdout
+    assert 'Traceback' not in result.stdout
+    assert snapshot(work_dir) == before, 'no file written, pruned or changed'
+
+
+def test_resume_applies_a_changed_learning_rate_and_reports_other_changes(tmp_path, env):
+    work_dir = tmp_path / 'work'
+    assert train(work_dir, tiny_options(2), env).returncode == 0
+    result = train(work_dir, tiny_options(4) + [
+        'optim_wrapper.generator.optimizer.lr=0.0005', 'model.discriminator_steps=1'],
+        env, resume=True)
+    assert result.returncode == 0, result.stdout[-8000:]
+    out = result.stdout
+    assert 'optim_wrapper.generator.optimizer.lr: 0.001 -> 0.0005' in out
+    assert 'generator group 0: 0.001 -> 0.0005' in out  # applied after mmengine resumed
+    assert 'model.discriminator_steps: 2 -> 1' in out
+    assert 'train_cfg.max_iters' not in out  # the schedule length may change freely
+    groups = load(work_dir / 'iter_4.pth')['optimizer']
+    assert [g['lr'] for g in groups['generator']['param_groups']] == [0.0005]
+    assert [g['lr'] for g in groups['discriminator']['param_groups']] == [0.001]
