@@ -8,7 +8,7 @@ import os
 import os.path as osp
 import tempfile
 from types import ModuleType
-from typing import Any, List, Sequence, Union
+from typing import Any, List, Optional, Sequence, Union
 
 from mmengine.config import DictAction as _MMEngineDictAction
 
@@ -179,3 +179,14 @@ def load_tool(relative_path: str) -> ModuleType:
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None):
+    """A tool's config: the file (a clear exit if missing) with ``--cfg-options`` merged."""
+    from mmengine.config import Config
+    if not osp.isfile(path):
+        raise SystemExit(f'error: config file not found: {path}')
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg

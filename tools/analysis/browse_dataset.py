@@ -17,15 +17,14 @@ import os.path as osp
 
 import numpy as np
 import torch
-from mmengine.config import Config
 from mmengine.registry import init_default_scope
 from PIL import Image
 
 import hvg.datasets  # noqa: F401 (registers)
 from hvg.apis.hierarchy import levels_side_by_side
 from hvg.registry import DATASETS
-from hvg.utils.cli import (DictAction, non_negative_int, positive_float, positive_int,
-                           writable_dir)
+from hvg.utils.cli import (DictAction, load_config, non_negative_int, positive_float,
+                           positive_int, writable_dir)
 from hvg.utils.video_io import label_grid, make_video_grid, write_video
 
 
@@ -52,11 +51,7 @@ def to_float(video: torch.Tensor) -> torch.Tensor:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise SystemExit(f'error: config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     os.makedirs(args.out, exist_ok=True)
     init_default_scope('hvg')
     np.random.seed(args.seed)

@@ -17,7 +17,6 @@ convolutions, forward and backward; one multiply-add counts 2 FLOPs):
 """
 import argparse
 import json
-import os.path as osp
 
 import torch
 from mmengine.config import Config
@@ -28,7 +27,7 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.registry import MODELS
-from hvg.utils.cli import DictAction, positive_int
+from hvg.utils.cli import DictAction, load_config, positive_int
 from hvg.utils.example_batch import example_batch
 
 
@@ -91,11 +90,7 @@ def level_costs(cfg: Config, batch_size: int) -> dict:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise SystemExit(f'error: config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     costs = level_costs(cfg, args.batch_size)
     for name, count in costs['parameters'].items():
         print(f'{name:32s} {count / 1e6:10.3f} M parameters')

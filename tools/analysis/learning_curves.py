@@ -44,7 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--level-dirs', nargs=2, required=True, metavar=('L1_DIR', 'L2_DIR'),
                         help='work dirs of the two levels (their iter_*.pth)')
     parser.add_argument('--i3d', required=True, help='Kinetics-400 I3D weights')
-    parser.add_argument('--out', required=True, type=writable_file, help='prefix of the CSV and PNG files')
+    parser.add_argument('--out', required=True, type=writable_file,
+                        help='prefix of the CSV and PNG files')
     parser.add_argument('--num-samples', type=positive_int, default=48)
     parser.add_argument('--i3d-size', type=positive_int, default=112)
     parser.add_argument('--bn-passes', type=positive_int, default=8)

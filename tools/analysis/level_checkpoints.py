@@ -48,7 +48,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-samples', type=positive_int, default=48)
     parser.add_argument('--num-real', type=positive_int, default=48)
     parser.add_argument('--seed', type=non_negative_int, default=0)
-    parser.add_argument('--out', type=writable_file, help='JSON lines file (default: WORK_DIR/checkpoint_scores.jsonl)')
+    parser.add_argument('--out', type=writable_file,
+                        help='JSON lines file (default: WORK_DIR/checkpoint_scores.jsonl)')
     args = parser.parse_args(argv)
     configs = [p for p in glob.glob(osp.join(args.work_dir, '*.py'))]
     if len(configs) != 1:

@@ -5,16 +5,14 @@
 
 ``--check`` also runs the checks ``tools/train.py`` runs before any work (the
 data pipeline's clip shape against the generator's, the classes, the hooks'
-arguments and the schedule, the low-res source's checkpoints), so a config edit can be checked without training.
+arguments and the schedule, the low-res source's checkpoints), so a config
+edit can be checked without training.
 """
 import argparse
-import os.path as osp
-
-from mmengine.config import Config
 
 import hvg.models  # noqa: F401 (registers the low-res sources)
 from hvg.models.lowres_sources import check_lowres_source
-from hvg.utils.cli import DictAction
+from hvg.utils.cli import DictAction, load_config
 from hvg.utils.config_checks import check_clip_shape, check_train_config
 
 
@@ -32,11 +30,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    if not osp.isfile(args.config):
-        raise SystemExit(f'error: config file not found: {args.config}')
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
+    cfg = load_config(args.config, args.cfg_options)
     print(cfg.pretty_text)
     if args.check:
         try:
