@@ -17,6 +17,24 @@ REPO = Path(__file__).resolve().parents[1]
 TIMEOUT_S = 240
 
 
+def tiny_train_options(max_iters: int, checkpoint_interval: int = 2,
+                       num_samples: int = 4) -> List[str]:
+    """``--cfg-options`` that train the demo level 1 at width 2 in seconds."""
+    return [
+        'model.generator.base_channels=2',
+        'model.discriminator.spatial.base_channels=2',
+        'model.discriminator.temporal.base_channels=2',
+        'train_dataloader.batch_size=2',
+        'train_dataloader.num_workers=0',
+        'train_dataloader.persistent_workers=False',
+        f'train_cfg.max_iters={max_iters}',
+        f'default_hooks.checkpoint.interval={checkpoint_interval}',
+        'default_hooks.samples.interval=0',
+        f'default_hooks.samples.num_samples={num_samples}',
+        'default_hooks.logger.interval=1',
+    ]
+
+
 def tool_env(cache_dir: Path) -> dict:
     """The environment of a tool run: sample-clip cache, one thread, this Python."""
     env = dict(os.environ)

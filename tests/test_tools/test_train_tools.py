@@ -11,26 +11,14 @@ from typing import List
 
 import pytest
 import torch
-from subprocess_utils import FAKE_SRUN, free_port, run_tool, tool_env
+from subprocess_utils import FAKE_SRUN, free_port, run_tool, tiny_train_options, tool_env
 
 REPO = Path(__file__).resolve().parents[2]
 DEMO_CONFIG = REPO / 'configs' / 'hvg' / 'demo_l1_clips.py'
 
 
 def tiny_options(max_iters: int, checkpoint_interval: int) -> List[str]:
-    return [
-        'model.generator.base_channels=2',
-        'model.discriminator.spatial.base_channels=2',
-        'model.discriminator.temporal.base_channels=2',
-        'train_dataloader.batch_size=2',
-        'train_dataloader.num_workers=0',
-        'train_dataloader.persistent_workers=False',
-        f'train_cfg.max_iters={max_iters}',
-        f'default_hooks.checkpoint.interval={checkpoint_interval}',
-        'default_hooks.samples.interval=0',
-        'default_hooks.samples.num_samples=4',
-        'default_hooks.logger.interval=1',
-    ]
+    return tiny_train_options(max_iters, checkpoint_interval)
 
 
 @pytest.fixture

@@ -12,34 +12,12 @@ the binary of PyPI's imageio-ffmpeg. Existing outputs are skipped
 least the largest training size (128 for level 2). Then copy the annotations
 folder and point data_root at the new tree.
 """
-import argparse
-
 from hvg.datasets.file_index import VIDEO_EXTENSIONS as EXTENSIONS
-from hvg.datasets.preparation import resize_video_tree
+from hvg.utils.cli import load_tool
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument('src', help='folder of the original videos')
-    parser.add_argument('dst', help='folder for the copies (same layout)')
-    parser.add_argument('--short-side', type=int, required=True)
-    parser.add_argument('--list', help='only these videos (paths relative to SRC)')
-    parser.add_argument('--workers', type=int, default=1, help='processes')
-    parser.add_argument('--crf', type=int, default=20, help='x264 quality')
-    parser.add_argument('--gop', type=int, default=32, help='keyframe interval, frames')
-    parser.add_argument('--overwrite', action='store_true')
-    args = parser.parse_args(argv)
-    try:
-        total, failed, ffmpeg = resize_video_tree(
-            args.src, args.dst, args.short_side, args.list, args.workers, args.crf,
-            args.gop, args.overwrite, EXTENSIONS)
-    except (OSError, ValueError) as error:
-        raise SystemExit(f'error: {error}')
-    for src, reason in failed:
-        print(f'failed: {src}: {reason}')
-    print(f'{total - len(failed)} of {total} videos -> {args.dst} '
-          f'(short side {args.short_side}, {ffmpeg})')
+    load_tool('data/video_tree_cli.py').resize_main(__doc__, EXTENSIONS, argv)
 
 
 if __name__ == '__main__':
