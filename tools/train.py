@@ -16,6 +16,7 @@ from mmengine.runner import Runner
 import hvg  # noqa: F401  (every checkpoint load weights-only, see hvg.utils.safe_checkpoint)
 from hvg.engine import (CheckpointResumeError, CheckpointSaveError, NonFiniteError,
                         VideoReadFailureError)
+from hvg.engine.optimizers import use_mixed_precision
 from hvg.engine.resume_check import ResumeConfigError, check_resume
 from hvg.models.lowres_sources import check_lowres_source
 from hvg.utils.cli import DictAction, non_negative_int
@@ -37,7 +38,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--resume', action='store_true',
                         help='continue from the latest checkpoint in the work dir')
     parser.add_argument('--amp', action='store_true',
-                        help='automatic mixed precision (needs a CUDA device)')
+                        help='mixed precision: bf16 autocast where the device supports it '
+                        '(CUDA compute capability 8.0+, the CPU), else fp16 with dynamic '
+                        'loss scaling; docs/mixed_precision.md')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. model.generator.base_channels=8')
     parser.add_argument('--vis-backends', nargs='+', choices=sorted(VIS_BACKENDS),
@@ -70,12 +73,8 @@ def build_config(args: argparse.Namespace) -> Config:
         # NCCL needs GPUs; gloo runs the same torch.distributed job on CPUs.
         cfg.env_cfg.setdefault('dist_cfg', {})['backend'] = 'gloo'
     if args.amp:
-        if not torch.cuda.is_available():
-            raise SystemExit('--amp needs a CUDA device; none is available')
-        for wrapper in cfg.optim_wrapper.values():
-            if isinstance(wrapper, dict):
-                wrapper['type'] = 'AmpOptimWrapper'
-                wrapper.setdefault('loss_scale', 'dynamic')
+        # bf16 where the device has it (the CPU too), else fp16 with loss scaling
+        use_mixed_precision(cfg.optim_wrapper)
     if args.launcher != 'none' and not torch.cuda.is_available():
         # DDP takes device_ids=None for CPU modules (mmengine passes LOCAL_RANK).
         wrapper = cfg.get('model_wrapper_cfg') or dict(type='MMDistributedDataParallel')

@@ -197,3 +197,18 @@ def test_guard_says_poisoned_batchnorm_statistics_cannot_be_skipped(tmp_path):
     assert 'BatchNorm running statistics' in message
     assert 'not a skippable step' in message
     assert "action='skip' to skip" not in message and 'iter_8.pth' in message
+
+
+def test_guard_logs_fp16_overflows_and_never_stops_on_them(tmp_path):
+    """An overflow the loss scaler skipped is dynamic loss scaling at work:
+    counted and logged in either action, not a non-finite step."""
+    model = nn.Linear(2, 2)
+    model.overflow_events = ['fp16 gradient overflow in the discriminator update at '
+                             'iteration 10: skipped, loss scale 65536 -> 32768']
+    runner = fake_runner(tmp_path, model)
+    hook = NonFiniteGuardHook(action='stop')
+    hook.after_train_iter(runner, 0, outputs=dict(nonfinite=torch.tensor(0.0),
+                                                  overflow=torch.tensor(1.0)))
+    hook.after_train_iter(runner, 1, outputs=dict(nonfinite=torch.tensor(0.0),
+                                                  overflow=torch.tensor(2.0)))
+    assert hook.num_overflows == 3 and hook.num_skipped == 0

@@ -36,6 +36,13 @@ class NonFiniteGuardHook(Hook):
     - ``action='skip'``: logs a warning and goes on; the log's ``nonfinite``
       column counts the skipped steps.
 
+    fp16 loss scaling (``--amp`` where bf16 is missing): a step whose scaled
+    gradients overflowed while the loss was finite is skipped by the level
+    model and the loss scale lowered (``outputs['overflow']``). Dynamic loss
+    scaling expects a few of those (it starts high and backs off), so they
+    are logged and counted (``num_overflows``), never stopped on, in either
+    action.
+
     Whatever the action, the model's parameters and buffers are checked after
     every iteration and before any checkpoint is written (this hook runs
     before ``CheckpointHook``), so a checkpoint with NaN weights never
@@ -53,6 +60,7 @@ class NonFiniteGuardHook(Hook):
             raise ValueError(f"action must be 'stop' or 'skip', got {action!r}")
         self.action = action
         self.num_skipped = 0
+        self.num_overflows = 0  # fp16 steps the loss scaler skipped
 
     @staticmethod
     def last_checkpoint(runner) -> Optional[str]:
@@ -99,6 +107,12 @@ class NonFiniteGuardHook(Hook):
 
     def after_train_iter(self, runner, batch_idx: int, data_batch=None,
                          outputs=None) -> None:
+        overflows = 0 if outputs is None else int(float(outputs.get('overflow', 0)))
+        if overflows > 0:
+            self.num_overflows += overflows
+            events = '; '.join(getattr(unwrap(runner.model), 'overflow_events', []))
+            print_log(f'{events or "fp16 gradient overflow: step skipped"} '
+                      f'({self.num_overflows} overflow steps so far)', logger='current')
         nonfinite = 0 if outputs is None else float(outputs.get('nonfinite', 0))
         if nonfinite > 0:
             events = '; '.join(getattr(unwrap(runner.model), 'nonfinite_events', []))

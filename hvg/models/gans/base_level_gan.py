@@ -7,7 +7,7 @@ import torch.nn as nn
 from mmengine.dist import all_reduce
 from mmengine.logging import MessageHub
 from mmengine.model import BaseModel, is_model_wrapper
-from mmengine.optim import AmpOptimWrapper, OptimWrapper, OptimWrapperDict
+from mmengine.optim import OptimWrapper, OptimWrapperDict
 from torch import Tensor
 
 from hvg.registry import MODELS
@@ -108,6 +108,7 @@ class BaseLevelGAN(BaseModel):
         self.augment = MODELS.build(augment) if augment is not None else None
         self.discriminator_steps = discriminator_steps
         self.nonfinite_events: List[str] = []
+        self.overflow_events: List[str] = []  # fp16 steps the loss scaler skipped
         self._local_iter = 0
         self.register_state_dict_post_hook(self._unwrapped_keys)
         self.register_load_state_dict_pre_hook(self._wrapped_keys)
@@ -202,6 +203,7 @@ class BaseLevelGAN(BaseModel):
 
     def train_step(self, data: dict, optim_wrapper: OptimWrapperDict) -> Dict[str, Tensor]:
         self.nonfinite_events = []
+        self.overflow_events = []
         batch = self.unpack(self.data_preprocessor(data, True))
         iteration = self._iteration()
         d_wrapper = optim_wrapper['discriminator']
@@ -212,6 +214,8 @@ class BaseLevelGAN(BaseModel):
             with frozen(self.discriminator), g_wrapper.optim_context(self.generator):
                 log_vars.update(self.update_generator(batch, g_wrapper, iteration))
         log_vars['nonfinite'] = torch.tensor(float(len(self.nonfinite_events)))
+        if self.overflow_events:
+            log_vars['overflow'] = torch.tensor(float(len(self.overflow_events)))
         self._local_iter += 1
         return log_vars
 
@@ -239,24 +243,40 @@ class BaseLevelGAN(BaseModel):
         """Backward, then step only if the loss and every gradient are finite.
 
         The decision is all-reduced (min) across ranks, so every rank skips
-        together and replicas never diverge. Returns the gradient norm.
+        together and replicas never diverge. Returns the gradient norm
+        (unscaled under fp16 loss scaling).
+
+        fp16 loss scaling (``MixedPrecisionOptimWrapper``, mmengine's
+        ``AmpOptimWrapper``): a finite loss with non-finite gradients is an
+        overflow of the scaled gradients, which dynamic loss scaling expects
+        (GradScaler starts at 2^16 and backs off). The step is skipped, the
+        scale lowered by the scaler's backoff factor, and the event recorded
+        in ``overflow_events`` (logged, never fatal), not in
+        ``nonfinite_events``. Such a step cannot poison the BatchNorm
+        statistics: the forward pass that updated them was finite (the loss
+        is), only the backward overflowed.
         """
+        scaler = _loss_scaler(optim_wrapper)
+        scale = scaler.get_scale() if scaler is not None else 1.0
         optim_wrapper.backward(optim_wrapper.scale_loss(loss))
         if not optim_wrapper.should_update():
             return torch.tensor(0.0)
         params = [p for group in optim_wrapper.optimizer.param_groups
                   for p in group['params'] if p.grad is not None]
-        if isinstance(optim_wrapper, AmpOptimWrapper):
-            # scaled gradients may legitimately overflow: GradScaler skips those steps
-            grad_norm = torch.tensor(0.0)
-            finite = torch.isfinite(loss.detach())
-        else:
-            grad_norm = total_grad_norm(params)
-            finite = torch.isfinite(loss.detach()) & torch.isfinite(grad_norm)
-        finite = finite.float().reshape(1)
-        all_reduce(finite, op='min')
-        if finite.item() == 1:
+        grad_norm = total_grad_norm(params) / scale
+        flags = torch.stack([torch.isfinite(loss.detach()).reshape(()),
+                             torch.isfinite(grad_norm).to(loss.device).reshape(())]).float()
+        all_reduce(flags, op='min')
+        loss_finite, grads_finite = (bool(flag) for flag in flags.tolist())
+        if loss_finite and grads_finite:
             optim_wrapper.step()
+        elif loss_finite and scaler is not None:
+            # one new scale on every rank (the decision is all-reduced), where
+            # scaler.step would decide from this rank's gradients alone
+            scaler.update(scale * scaler.get_backoff_factor())
+            self.overflow_events.append(
+                f'fp16 gradient overflow in the {name} update at iteration '
+                f'{iteration + 1}: skipped, loss scale {scale:g} -> {scaler.get_scale():g}')
         else:
             self.nonfinite_events.append(
                 f'non-finite {name} loss or gradient at iteration {iteration + 1} '
@@ -304,6 +324,17 @@ def with_classes(generator: dict, discriminator: dict, num_classes: int):
     else:
         discriminator = fill(discriminator, 'model.discriminator')
     return generator, discriminator
+
+
+def _loss_scaler(optim_wrapper: OptimWrapper):
+    """The wrapper's enabled gradient scaler (fp16 autocast), else None.
+
+    Read from the ``loss_scaler`` attribute that mmengine's ``AmpOptimWrapper``
+    and ``hvg.engine``'s ``MixedPrecisionOptimWrapper`` share; bf16 and fp32
+    wrappers have none enabled.
+    """
+    scaler = getattr(optim_wrapper, 'loss_scaler', None)
+    return scaler if scaler is not None and scaler.is_enabled() else None
 
 
 def unwrap(model: nn.Module) -> nn.Module:

@@ -9,6 +9,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
+from .precision import full_precision
 from .spectral import linear
 
 
@@ -147,7 +148,16 @@ class FrameBatchNorm(nn.Module):
         return mean[start:stop], var[start:stop]
 
     def forward(self, x: Tensor, cond: Optional[Tensor] = None) -> Tensor:
-        """x: (B, T, C, H, W); cond: (B, cond_dim) when conditional."""
+        """x: (B, T, C, H, W); cond: (B, cond_dim) when conditional.
+
+        Statistics, running statistics and the affine run in fp32 under
+        autocast (``precision.py``); the output has the input's dtype.
+        """
+        with full_precision(x.device.type):
+            out = self._forward_fp32(x.float(), None if cond is None else cond.float())
+        return out.to(x.dtype)
+
+    def _forward_fp32(self, x: Tensor, cond: Optional[Tensor]) -> Tensor:
         B, T, C, H, W = x.shape
         mean, var = self.statistics_for(T)
         if self.training and self.sync and _world_size() > 1:

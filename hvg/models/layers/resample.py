@@ -49,7 +49,12 @@ def resize_frames(video: Tensor, size: Size, mode: str = 'nearest',
     if (H, W) == size:
         return video
     kwargs = {}
+    frames = video.reshape(-1, 1, H, W)
     if mode in ('bilinear', 'bicubic'):
         kwargs = dict(align_corners=False, antialias=antialias)
-    frames = F.interpolate(video.reshape(-1, 1, H, W), size=size, mode=mode, **kwargs)
+        # in fp32 under mixed precision, as the data pipeline's S: the CPU has no
+        # bf16 antialiased kernel, and a 16-bit filter rounds the low-res view
+        # the matching discriminator compares with x_{l-1}
+        frames = frames.float()
+    frames = F.interpolate(frames, size=size, mode=mode, **kwargs).to(video.dtype)
     return frames.view(*video.shape[:-2], *size)

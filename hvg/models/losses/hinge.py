@@ -4,6 +4,7 @@ import torch.nn.functional as F
 from torch import Tensor
 
 from hvg.registry import MODELS
+from ..layers.precision import full_precision
 
 
 @MODELS.register_module()
@@ -16,10 +17,17 @@ class GeometricHingeLoss(nn.Module):
 
     - discriminator: ``mean(relu(1 - D(real))) + mean(relu(1 + D(fake)))``
     - generator: ``-mean(D(fake))``
+
+    Always in fp32, scores cast up, autocast off (see
+    ``hvg.models.layers.precision``): a bf16 mean of many scores rounds away
+    the differences the gradients come from.
     """
 
     def disc_loss(self, real_scores: Tensor, fake_scores: Tensor) -> Tensor:
-        return F.relu(1 - real_scores).mean() + F.relu(1 + fake_scores).mean()
+        with full_precision(real_scores.device.type):
+            return (F.relu(1 - real_scores.float()).mean()
+                    + F.relu(1 + fake_scores.float()).mean())
 
     def gen_loss(self, fake_scores: Tensor) -> Tensor:
-        return -fake_scores.mean()
+        with full_precision(fake_scores.device.type):
+            return -fake_scores.float().mean()
