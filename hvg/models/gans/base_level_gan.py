@@ -12,6 +12,7 @@ from torch import Tensor
 
 from hvg.registry import MODELS
 from ..layers import convert_sync_frame_bn
+from ..performance import apply_performance_options
 from .step import LevelBatch, Sample
 
 
@@ -80,6 +81,11 @@ class BaseLevelGAN(BaseModel):
         num_classes: classes of a class-conditional level (0: unconditional),
             said once here and passed to the generator and every
             discriminator; None leaves the networks' own ``num_classes``.
+        channels_last: channels-last weights (and so activations) in G and
+            D, for tensor cores (``hvg.models.performance``). Off by default.
+        compile: ``dict(generator=True, discriminators=True, **options)``:
+            ``torch.compile`` the networks in place (``hvg.models.performance``).
+            None (default): eager.
 
     Data parallelism: per-sample randomness (noise, the spatial
     discriminator's frames, training windows) is drawn for the global batch
@@ -92,7 +98,8 @@ class BaseLevelGAN(BaseModel):
                  discriminator_steps: int = 2,
                  data_preprocessor: dict = dict(type='VideoDataPreprocessor'),
                  sync_bn: bool = False, augment: Optional[dict] = None,
-                 num_classes: Optional[int] = None, init_cfg: Optional[dict] = None):
+                 num_classes: Optional[int] = None, init_cfg: Optional[dict] = None,
+                 channels_last: bool = False, compile: Optional[dict] = None):  # noqa: A002
         if isinstance(data_preprocessor, dict):
             # built here from our registry: BaseModel would use mmengine's root
             # registry, which only finds it under default_scope='hvg'
@@ -110,6 +117,7 @@ class BaseLevelGAN(BaseModel):
         self.nonfinite_events: List[str] = []
         self.overflow_events: List[str] = []  # fp16 steps the loss scaler skipped
         self._local_iter = 0
+        apply_performance_options(self, channels_last, compile)
         self.register_state_dict_post_hook(self._unwrapped_keys)
         self.register_load_state_dict_pre_hook(self._wrapped_keys)
 
