@@ -9,6 +9,7 @@ from .kinetics import (KineticsDataset, kinetics_clip_name, read_class_names,
                        read_kinetics_csv)
 from .read_failures import VideoReadError
 from .sample_clips import SampleClipsDataset, find_sample_clips
+from .synthetic import SyntheticClipsDataset
 from .transforms import (CenterCrop, DecordDecode, DecordInit, Flip,
                          LowResView, PackVideoInputs, RandomCrop, Resize,
                          SampleFrames)
@@ -17,7 +18,7 @@ from .video_dataset import VideoDataset
 __all__ = [
     'VideoDataset', 'KineticsDataset', 'BDD100KDataset', 'VideoReadError',
     'kinetics_clip_name', 'read_class_names', 'read_kinetics_csv',
-    'SampleClipsDataset', 'find_sample_clips', 'DecordInit',
+    'SampleClipsDataset', 'find_sample_clips', 'SyntheticClipsDataset', 'DecordInit',
     'SampleFrames', 'DecordDecode', 'Resize', 'RandomCrop', 'CenterCrop',
     'Flip', 'LowResView', 'PackVideoInputs'
 ]

@@ -17,7 +17,8 @@
    the sample clips (a sanity check that the network classifies, not that it
    matches TF).
 
-One JSON line per measurement.
+One JSON line per measurement (``--json FILE``: also appended there).
+``--device cuda`` runs I3D on the GPU (the other checks stay on the CPU).
 """
 import argparse
 import json
@@ -36,19 +37,33 @@ TFHUB_BLACK_FIRST = [0.7422105, 2.829727, 0.39993525]
 TFHUB_BLACK_LAST = [-0.38092658, 0.65539014, -1.4021297]
 
 
+JSON_OUT = None  # --json: a file every report is appended to
+
+
 def report(**fields) -> None:
     print(json.dumps(fields), flush=True)
+    if JSON_OUT:
+        with open(JSON_OUT, 'a') as f:
+            f.write(json.dumps(fields) + '\n')
 
 
-def bench_i3d(model, batch_size: int, repeats: int) -> None:
-    videos = torch.randint(0, 256, (batch_size, 3, 16, 224, 224), dtype=torch.uint8)
+def bench_i3d(model, batch_size: int, repeats: int, device: str = 'cpu') -> None:
+    videos = torch.randint(0, 256, (batch_size, 3, 16, 224, 224), dtype=torch.uint8,
+                           device=device)
+    model = model.to(device)
+    cuda = device.startswith('cuda')
     with torch.no_grad():
         model(i3d_input(videos))  # warm-up
+        if cuda:
+            torch.cuda.synchronize()
         start = time.perf_counter()
         for _ in range(repeats):
             model(i3d_input(videos))
+        if cuda:
+            torch.cuda.synchronize()
         seconds = time.perf_counter() - start
-    report(what='i3d', frames=16, size=224, batch=batch_size,
+    report(what='i3d', frames=16, size=224, batch=batch_size, device=device,
+           device_name=torch.cuda.get_device_name(device) if cuda else 'cpu',
            threads=torch.get_num_threads(),
            clips_per_s=round(batch_size * repeats / seconds, 3),
            s_per_clip=round(seconds / (batch_size * repeats), 3))
@@ -107,10 +122,15 @@ def main(argv=None) -> None:
     parser.add_argument('--repeats', type=positive_int, default=3)
     parser.add_argument('--skip', nargs='*', default=[],
                         choices=['i3d', 'frechet', 'tfhub', 'top5'])
+    parser.add_argument('--device', default='cpu', help='where I3D runs (cpu, cuda)')
+    parser.add_argument('--json', help='also append every JSON line to this file')
     args = parser.parse_args(argv)
+    global JSON_OUT
+    JSON_OUT = args.json
     model = load_i3d(args.i3d) if args.i3d else random_i3d()
     if 'i3d' not in args.skip:
-        bench_i3d(model, args.batch_size, args.repeats)
+        bench_i3d(model, args.batch_size, args.repeats, args.device)
+        model = model.cpu()
     if 'frechet' not in args.skip:
         for dim in (400, 1024):
             bench_frechet(dim, args.repeats)
