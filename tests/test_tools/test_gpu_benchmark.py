@@ -21,8 +21,7 @@ def test_dry_run_writes_the_report_of_every_step(tmp_path):
     assert not failed, (failed, result.stdout[-4000:])
     assert report['dry_run'] and report['device_name'] == 'cpu'
     configs = {(r['config'].split('/')[-1], r['precision']) for r in report['train']}
-    assert configs == {(c, p) for c in ('l1_kinetics_24f_32.py', 'l2_kinetics_3f.py')
-                       for p in ('fp32', 'amp')}
+    assert configs == {('l2_kinetics_3f.py', 'fp32'), ('l2_kinetics_3f.py', 'amp')}
     assert all(r['cycle_gflops'] > 0 for r in report['train'])
     assert {r['amp_dtype'] for r in report['train'] if r['precision'] == 'amp'} == {'bfloat16'}
     dist, = report['dist_train']

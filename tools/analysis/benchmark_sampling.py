@@ -33,7 +33,7 @@ def has_key(cfg, dotted: str) -> bool:
     """Whether ``cfg`` holds the dotted key (``model.discriminator.matching``)."""
     node = cfg
     for part in dotted.split('.'):
-        if not isinstance(node, dict) or part not in node:
+        if not isinstance(node, (dict, Config)) or part not in node:
             return False
         node = node[part]
     return True
