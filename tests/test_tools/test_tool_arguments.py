@@ -122,3 +122,15 @@ def test_train_tool_keeps_spaces_in_cfg_options_paths(tmp_path):
 ])
 def test_analysis_tools_refuse_bad_numbers_at_parse_time(tool, argv, capsys):
     refused(load_tool(tool), argv, capsys)
+
+
+def test_train_tool_amp_picks_bf16_mixed_precision_on_the_cpu():
+    """--amp no longer needs CUDA: bf16 autocast on the CPU, fp16 where no bf16."""
+    train = load_tool('train.py')
+    cfg = train.build_config(train.parse_args([str(DEMO_L1), '--amp']))
+    for name in ('generator', 'discriminator'):
+        assert cfg.optim_wrapper[name]['type'] == 'MixedPrecisionOptimWrapper'
+        assert cfg.optim_wrapper[name]['dtype'] == 'auto'
+    from hvg.engine.optimizers import amp_dtype
+    import torch
+    assert amp_dtype('auto', 'cpu') == torch.bfloat16
