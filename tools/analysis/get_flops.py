@@ -67,7 +67,8 @@ def level_costs(cfg: Config, batch_size: int) -> dict:
         networks[f'discriminator.{name}'] = parameters(getattr(model.discriminator, name))
     gen = model.generator
     model.eval()
-    if 'lowres' in data['inputs']:
+    # an upsampling level's inputs are {'highres', 'lowres'}; level 1's a tensor
+    if isinstance(data['inputs'], dict) and 'lowres' in data['inputs']:
         lowres = data['inputs']['lowres'][:1].float() / 127.5 - 1
         forward = count_flops(lambda: model.sample(lowres, seed=0))
     else:
