@@ -122,7 +122,8 @@ def run_logged(cmd: List[str], log: str) -> None:
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(
         [REPO, *filter(None, [os.environ.get('PYTHONPATH')])]))
     with open(log, 'w') as f:
-        code = subprocess.run(cmd, cwd=REPO, env=env, stdout=f, stderr=subprocess.STDOUT).returncode
+        code = subprocess.run(cmd, cwd=REPO, env=env, stdout=f,
+                              stderr=subprocess.STDOUT).returncode
     if code:
         with open(log) as f:
             tail = f.read()[-3000:]
@@ -310,7 +311,7 @@ def psd_ratio_verdict(rows: List[dict], variant: str) -> str:
     if not gen:
         return 'n/a'
     close = [abs(g / r - 1) <= 0.1 for g, r in zip(gen, real)]
-    text = (f'generated last/first {mean_std(gen)}, real {mean_std(real)}: ')
+    text = f'generated last/first {mean_std(gen)}, real {mean_std(real)}: '
     if len(gen) < 2:
         return text + 'not shown (fewer than 2 seeds)'
     return text + ('holds (within 10% on every seed)' if all(close) else
