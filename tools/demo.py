@@ -26,10 +26,10 @@ import numpy as np
 import torch
 from mmengine.config import Config
 from PIL import Image
-from mmengine.runner import Runner
 
 import hvg  # noqa: F401
 from hvg.apis import Hierarchy, levels_side_by_side
+from hvg.engine import HVGRunner
 from hvg.models.gans import unwrap
 from hvg.utils.cli import load_tool, positive_int
 from hvg.utils.video_io import label_grid, make_video_grid, write_video
@@ -68,7 +68,7 @@ def parse_args() -> argparse.Namespace:
     return args
 
 
-def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> Runner:
+def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> HVGRunner:
     cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{name}.py'))
     cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir
@@ -76,7 +76,7 @@ def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> Runner:
         cfg.train_cfg.max_iters = iters
     print(f'[demo] training {name} ({cfg.train_cfg.max_iters} iterations); '
           f'logs in {work_dir}', flush=True)
-    runner = Runner.from_cfg(cfg)
+    runner = HVGRunner.from_cfg(cfg)
     runner.train()
     return runner
 

@@ -45,6 +45,34 @@ def test_train_tool_trains_and_checkpoints(tmp_path, env):
     assert (work_dir / 'samples' / 'iter_000002.mp4').is_file()
 
 
+def test_train_console_is_quiet_and_the_log_file_complete(tmp_path, env):
+    work_dir = tmp_path / 'work'
+    # a run shorter than the logging interval: no iteration line, but a final one
+    result = run([sys.executable, 'tools/train.py', str(DEMO_CONFIG),
+                  '--work-dir', str(work_dir), '--cfg-options', *tiny_options(2, 2),
+                  'default_hooks.logger.interval=50'], env)
+    assert result.returncode == 0, result.stdout[-5000:]
+    out = result.stdout
+    for noise in ('System environment', 'Config:', 'Hooks will be executed',
+                  'SyncBatchNorm', 'FileClient', 'HardDiskBackend', 'save_param_scheduler'):
+        assert noise not in out, noise
+    assert 'Iter(train)' not in out
+    assert 'finished: iteration 2 (2 in' in out and str(work_dir / 'iter_2.pth') in out
+    assert 'loss_disc' in out
+    assert len(out.strip().splitlines()) <= 8, out
+    log_files = list(work_dir.glob('*/*.log'))
+    assert len(log_files) == 1 and str(log_files[0]) in out  # the console names it
+    log = log_files[0].read_text()
+    assert 'System environment' in log and 'Config:' in log and 'Hooks will be' in log
+
+    verbose = run([sys.executable, 'tools/train.py', str(DEMO_CONFIG), '--verbose',
+                   '--work-dir', str(tmp_path / 'verbose'),
+                   '--cfg-options', *tiny_options(1, 1)], env)
+    assert verbose.returncode == 0, verbose.stdout[-5000:]
+    assert 'System environment' in verbose.stdout and 'Config:' in verbose.stdout
+    assert 'FileClient' not in verbose.stdout  # avoided, not only hidden
+
+
 def test_train_tool_reports_a_missing_config(tmp_path, env):
     missing = tmp_path / 'no_such_config.py'
     result = run([sys.executable, 'tools/train.py', str(missing)], env, timeout=60)
