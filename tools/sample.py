@@ -21,11 +21,11 @@ import os.path as osp
 import numpy as np
 import torch
 from PIL import Image
-from tqdm import tqdm
 
 from hvg.apis import Hierarchy, levels_side_by_side
 from hvg.utils.cli import (DictAction, check_labels, non_negative_float, non_negative_int,
                            positive_int, writable_dir)
+from hvg.utils.progress import progress
 from hvg.utils.video_io import video_to_uint8, write_video
 
 
@@ -95,7 +95,7 @@ def main(argv=None) -> None:
     if args.labels:
         labels = torch.tensor(args.labels).repeat(args.num_samples)[:args.num_samples]
     written = 0
-    with tqdm(total=args.num_samples, desc='sampling', unit='video') as bar:
+    with progress(total=args.num_samples, desc='sampling', unit='video') as bar:
         for start in range(0, args.num_samples, args.batch_size):
             num = min(args.batch_size, args.num_samples - start)
             outputs = hierarchy.sample(

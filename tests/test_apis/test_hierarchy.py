@@ -60,6 +60,15 @@ def test_num_frames_unrolls_level_one_too(hierarchy):
         hierarchy.sample(1, num_frames=33)
 
 
+def test_batchnorm_statistics_passes_show_progress_once_per_length(hierarchy, capsys):
+    hierarchy.sample(1, seed=0, num_frames=32)
+    err = capsys.readouterr().err  # not a terminal: a start and an end line each
+    assert 'level 1: BatchNorm statistics for 16 frames (2 pass) ...' in err
+    assert 'level 2: BatchNorm statistics for 32 frames: 2 pass in' in err
+    hierarchy.sample(1, seed=0, num_frames=32)
+    assert 'BatchNorm' not in capsys.readouterr().err  # cached: no passes, no bar
+
+
 def test_sampling_other_lengths_leaves_the_levels_as_trained_and_caches(hierarchy):
     """The per-length statistics live in ``hierarchy.statistics``, not in the
     generators: their state dicts are bit-identical after sampling at other
