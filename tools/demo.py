@@ -22,17 +22,15 @@ import json
 import os.path as osp
 import time
 
-import numpy as np
 import torch
 from mmengine.config import Config
-from PIL import Image
 
 import hvg  # noqa: F401
-from hvg.apis import Hierarchy, levels_side_by_side
+from hvg.apis import Hierarchy
+from hvg.apis.sample_grids import labelled_grids, level_titles, write_grids
 from hvg.engine import HVGRunner
 from hvg.models.gans import unwrap
 from hvg.utils.cli import load_tool, positive_int
-from hvg.utils.video_io import label_grid, make_video_grid, write_video
 
 REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..')
 CONFIG_DIR = osp.join(REPO, 'configs', 'hvg')
@@ -88,29 +86,9 @@ def write_videos(hierarchy: Hierarchy, classes, per_class: int, noise_std: float
     Returns the written paths and a title per level (frames and size).
     """
     labels = torch.arange(len(classes)).repeat_interleave(per_class)
-    lowres, highres = hierarchy.sample(len(labels), labels=labels, noise_std=noise_std,
-                                       seed=0)
-    names = [f'level {i + 1}: {v.shape[2]} x {v.shape[-1]}x{v.shape[-1]}'
-             for i, v in enumerate((lowres, highres))]
-    rows = list(classes)
-    grids = {
-        'hierarchy_final': label_grid(make_video_grid(highres, nrow=per_class),
-                                      per_class, len(rows), [[names[1]]], rows),
-        'levels_side_by_side': label_grid(
-            make_video_grid(levels_side_by_side([lowres, highres]), nrow=per_class),
-            per_class, len(rows), [names], rows),
-    }
-    paths = []
-    for name, frames in grids.items():
-        for ext in ('mp4', 'gif'):
-            paths.append(osp.abspath(osp.join(out_dir, f'{name}.{ext}')))
-            write_video(paths[-1], frames, fps=fps)
-    # a still to open without a player: first, middle and last frame, stacked
-    frames = grids['levels_side_by_side']
-    still = np.concatenate([frames[i] for i in (0, len(frames) // 2, len(frames) - 1)], 0)
-    paths.append(osp.abspath(osp.join(out_dir, 'levels_side_by_side.png')))
-    Image.fromarray(still).save(paths[-1])
-    return paths, names
+    outputs = hierarchy.sample(len(labels), labels=labels, noise_std=noise_std, seed=0)
+    grids = labelled_grids(outputs, labels.tolist(), classes)
+    return write_grids(grids, out_dir, fps), level_titles(outputs)
 
 
 def score(checkpoints, args, with_classes: bool) -> dict:
@@ -179,6 +157,9 @@ def main() -> None:
         print(f'  {path}')
     print(f'  scores: {osp.abspath(osp.join(args.work_dir, "scores.json"))}')
     print(f'  training progress grids: {osp.abspath(args.work_dir)}/level*/samples/')
+    print(f'[demo] more samples: python tools/sample.py configs/hvg/hvg2_demo_clips.py '
+          f'--checkpoints {l1_ckpt} {l2_ckpt} --num-samples 16 --out '
+          f'{osp.join(args.work_dir, "samples")}')
 
 
 if __name__ == '__main__':
