@@ -30,17 +30,15 @@ from hvg.apis import Hierarchy
 from hvg.apis.sample_grids import labelled_grids, level_titles, write_grids
 from hvg.engine import HVGRunner
 from hvg.models.gans import unwrap
-from hvg.utils.cli import load_tool, positive_int
+from hvg.utils.cli import load_tool, positive_int, tool_parser
 
 REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..')
 CONFIG_DIR = osp.join(REPO, 'configs', 'hvg')
 
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo',
                         help='where checkpoints, logs, videos and scores go')
     parser.add_argument('--l1-iters', type=positive_int,
@@ -60,7 +58,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--noise-std', type=float, default=1.0)
     parser.add_argument('--seed', type=int, default=0,
                         help='training seed of both levels (randomness.seed)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.noise_std <= 0:
         parser.error(f'--noise-std must be > 0, got {args.noise_std}')
     return args
@@ -121,8 +119,8 @@ def print_scores(values: dict) -> None:
               f'{values["level1/real_heldout_accuracy"]:.1%})')
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv=None) -> None:
+    args = parse_args(argv)
     start = time.time()
     with_classes = osp.isfile(args.i3d)
     if not with_classes:

@@ -31,14 +31,14 @@ from hvg.apis import Hierarchy
 from hvg.apis.evaluate import generated_labels
 from hvg.apis.sample_grids import (class_names_of, frame_strip, labelled_grids,
                                    labelled_levels_video, write_grids)
-from hvg.utils.cli import (DictAction, check_labels, non_negative_float, non_negative_int,
-                           positive_int, writable_dir)
+from hvg.utils.cli import (DictAction, check_labels, non_negative_float,
+                           non_negative_int, positive_int, tool_parser, writable_dir)
 from hvg.utils.progress import progress
 from hvg.utils.video_io import video_to_uint8, write_video
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Sample an HVG hierarchy')
+    parser = tool_parser(description='Sample an HVG hierarchy')
     parser.add_argument('config', nargs='?',
                         help='hierarchy config (configs/hvg/hvg*.py); optional with '
                         '--checkpoints')

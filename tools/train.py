@@ -17,7 +17,7 @@ from hvg.engine import (CheckpointResumeError, CheckpointSaveError, HVGRunner,
                         NonFiniteError, VideoReadFailureError)
 from hvg.engine.resume_check import ResumeConfigError, check_resume
 from hvg.models.lowres_sources import check_lowres_source
-from hvg.utils.cli import DictAction, non_negative_int
+from hvg.utils.cli import DictAction, non_negative_int, tool_parser
 from hvg.utils.config_checks import check_clip_shape, check_train_config
 from hvg.utils.dist import init_launcher
 from hvg.utils.safe_checkpoint import UnsafeCheckpointError
@@ -29,7 +29,7 @@ VIS_BACKENDS = dict(tensorboard=('TensorboardVisBackend', 'tensorboard'),
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train an HVG level')
+    parser = tool_parser(description='Train an HVG level')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs, checkpoints and samples go '
                         '(default: work_dirs/<config name>)')

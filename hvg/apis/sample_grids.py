@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 from torch import Tensor
 
-from hvg.utils.video_io import label_grid, make_video_grid, video_to_uint8, write_video
+from hvg.utils.video_io import label_grid, make_video_grid, write_video
 from .hierarchy import levels_side_by_side
 
 GRID_PADDING = 2
