@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import List
 
+import numpy as np
 import pytest
 import torch
 from subprocess_utils import FAKE_SRUN, free_port, run_tool, tiny_train_options, tool_env
@@ -218,9 +219,19 @@ def test_demo_trains_both_levels_and_writes_playable_videos(tmp_path, env):
                env).returncode == 0
     result = run([sys.executable, 'tools/demo.py', '--work-dir', str(tmp_path),
                   '--l1-iters', '2', '--l2-iters', '2', '--bn-passes', '1',
-                  '--samples-per-class', '1', '--eval-samples', '6', '--i3d', str(i3d)],
-                 env)
+                  '--samples-per-class', '1', '--eval-samples', '6', '--i3d', str(i3d),
+                  '--real-clips', '3'], env)
     assert result.returncode == 0, result.stdout[-5000:]
+    # the real clips at the final length and size, and their statistics for
+    # compare_folders.py --real-stats (the same as reading the folder)
+    clips = sorted((tmp_path / 'real_clips').glob('clip_*.mp4'))
+    assert len(clips) == 3 and decord.VideoReader(str(clips[0]))[0].shape == (64, 64, 3)
+    assert len(decord.VideoReader(str(clips[0]))) == 24
+    stats = tmp_path / 'real_stats_24f_64.npz'
+    assert f'--real-stats {stats}' in result.stdout
+    with np.load(stats, allow_pickle=False) as arrays:
+        assert int(arrays['logits.count']) == 3
+        assert json.loads(str(arrays['key']))['num_frames'] == 24
     # it prints its scores (tools/test.py's, also in scores.json)
     assert 'level-2 grounding (unrolled, 6 samples)' in result.stdout
     assert 'level-1 class consistency' in result.stdout
