@@ -260,11 +260,12 @@ def compare_sets(real: SetStatistics, fake: SetStatistics, is_splits: int = 10) 
     """``{'fvd', 'fid', 'is_mean', 'is_std'}`` of ``fake`` against ``real``.
 
     IS is of the fake set alone (its I3D-K400 logits over ``is_splits``
-    chunks); it is left out when the set has fewer videos than splits.
+    chunks); it is left out unless every chunk has 2 videos or more (a chunk
+    of one video has an IS of exactly 1, whatever the video).
     """
     scores = dict(fvd=frechet_distance(*real.logits.mean_cov(1), *fake.logits.mean_cov(1)),
                   fid=frechet_distance(*real.fid.mean_cov(1), *fake.fid.mean_cov(1)))
-    if fake.all_logits and fake.count >= is_splits:
+    if fake.all_logits and fake.count >= 2 * is_splits:
         scores['is_mean'], scores['is_std'] = inception_score(
             np.concatenate(fake.all_logits), is_splits)
     return {k: float(v) for k, v in scores.items()}

@@ -58,6 +58,11 @@ def test_scores_agree_with_compute_fvd_on_the_same_arrays(tmp_path, i3d_file):
     written = json.loads((tmp_path / 'scores.json').read_text())
     assert written['scores']['fvd'] == pytest.approx(expected, rel=1e-9)
     assert written['protocol']['i3d_size'] == SIZE and written['scores']['fid'] > 0
+    assert written['scores']['is_mean'] > 1  # 5 videos in one split
+    # IS of chunks of one video is exactly 1: left out
+    assert 'is_mean' not in run([tmp_path / 'real', tmp_path / 'fake.zip', '--num-frames', 8,
+                                 '--i3d', i3d_file, '--i3d-size', SIZE,
+                                 '--is-splits', 3])['scores']
 
 
 def test_mp4_and_tar_sets_score_their_decoded_frames(tmp_path, i3d_file):

@@ -56,7 +56,7 @@ def parse_args(argv=None):
     parser.add_argument('--i3d-size', type=positive_int, default=224,
                         help='frame size the I3D sees (224 is the protocol)')
     parser.add_argument('--is-splits', type=positive_int, default=10,
-                        help='Inception Score splits (IS left out for fewer videos)')
+                        help='Inception Score splits (IS left out below 2 videos per split)')
     parser.add_argument('--batch-size', type=positive_int, default=8,
                         help='videos per I3D forward')
     parser.add_argument('--device', default='cpu')
