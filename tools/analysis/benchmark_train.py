@@ -12,7 +12,6 @@ Peak memory: on CUDA, ``torch.cuda.max_memory_allocated``; on the CPU, the
 process's peak resident set size (``ru_maxrss``) and its growth over the
 model-only baseline. Run one config per process: peak RSS is per process.
 """
-import argparse
 import json
 import resource
 import time
@@ -24,7 +23,7 @@ from mmengine.registry import init_default_scope
 
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.registry import MODELS
-from hvg.utils.cli import DictAction, non_negative_int, positive_int
+from hvg.utils.cli import DictAction, non_negative_int, positive_int, tool_parser
 from hvg.utils.example_batch import example_batch
 
 
@@ -33,7 +32,7 @@ def rss_mib() -> float:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--batch-size', type=positive_int, default=1)
     parser.add_argument('--iters', type=positive_int, default=4,
