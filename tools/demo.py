@@ -53,10 +53,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--i3d', default='work_dirs/i3d/i3d_k400.pth',
                         help='Kinetics-400 I3D for class consistency '
                         '(python tools/misc/prepare_i3d.py --out FILE)')
-    parser.add_argument('--real-clips', type=non_negative_int, default=48,
+    # Off by default: at 224 pixels the statistics of 48 clips take about 3
+    # minutes on 2 CPU cores, which README command 1 (10 minutes) cannot spare.
+    parser.add_argument('--real-clips', type=non_negative_int, default=0,
                         help='real clips written as MP4 (work_dir/real_clips) with their '
                         'I3D statistics, for tools/analysis/compare_folders.py '
-                        '--real-stats; 0: none')
+                        '--real-stats (48 is a good choice); 0: none')
     parser.add_argument('--bn-passes', type=positive_int, default=8,
                         help='dummy passes to recompute BatchNorm statistics for '
                         'the unrolled length (paper: 200)')
