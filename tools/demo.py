@@ -22,27 +22,24 @@ import json
 import os.path as osp
 import time
 
-import numpy as np
 import torch
 from mmengine.config import Config
-from PIL import Image
-from mmengine.runner import Runner
 
 import hvg  # noqa: F401
-from hvg.apis import Hierarchy, levels_side_by_side
+from hvg.apis import Hierarchy
+from hvg.apis.sample_grids import labelled_grids, level_titles, write_grids
+from hvg.engine import HVGRunner
 from hvg.models.gans import unwrap
-from hvg.utils.cli import load_tool, positive_int
-from hvg.utils.video_io import label_grid, make_video_grid, write_video
+from hvg.utils.cli import load_tool, non_negative_int, positive_int, tool_parser
+from hvg.utils.video_io import write_video
 
 REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..')
 CONFIG_DIR = osp.join(REPO, 'configs', 'hvg')
 
 
 
-def parse_args() -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+def parse_args(argv=None) -> argparse.Namespace:
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('--work-dir', default='work_dirs/demo',
                         help='where checkpoints, logs, videos and scores go')
     parser.add_argument('--l1-iters', type=positive_int,
@@ -56,19 +53,25 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument('--i3d', default='work_dirs/i3d/i3d_k400.pth',
                         help='Kinetics-400 I3D for class consistency '
                         '(python tools/misc/prepare_i3d.py --out FILE)')
+    # Off by default: at 224 pixels the statistics of 48 clips take about 3
+    # minutes on 2 CPU cores, which README command 1 (10 minutes) cannot spare.
+    parser.add_argument('--real-clips', type=non_negative_int, default=0,
+                        help='real clips written as MP4 (work_dir/real_clips) with their '
+                        'I3D statistics, for tools/analysis/compare_folders.py '
+                        '--real-stats (48 is a good choice); 0: none')
     parser.add_argument('--bn-passes', type=positive_int, default=8,
                         help='dummy passes to recompute BatchNorm statistics for '
                         'the unrolled length (paper: 200)')
     parser.add_argument('--noise-std', type=float, default=1.0)
     parser.add_argument('--seed', type=int, default=0,
                         help='training seed of both levels (randomness.seed)')
-    args = parser.parse_args()
+    args = parser.parse_args(argv)
     if args.noise_std <= 0:
         parser.error(f'--noise-std must be > 0, got {args.noise_std}')
     return args
 
 
-def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> Runner:
+def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> HVGRunner:
     cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{name}.py'))
     cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir
@@ -76,7 +79,7 @@ def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> Runner:
         cfg.train_cfg.max_iters = iters
     print(f'[demo] training {name} ({cfg.train_cfg.max_iters} iterations); '
           f'logs in {work_dir}', flush=True)
-    runner = Runner.from_cfg(cfg)
+    runner = HVGRunner.from_cfg(cfg)
     runner.train()
     return runner
 
@@ -88,29 +91,33 @@ def write_videos(hierarchy: Hierarchy, classes, per_class: int, noise_std: float
     Returns the written paths and a title per level (frames and size).
     """
     labels = torch.arange(len(classes)).repeat_interleave(per_class)
-    lowres, highres = hierarchy.sample(len(labels), labels=labels, noise_std=noise_std,
-                                       seed=0)
-    names = [f'level {i + 1}: {v.shape[2]} x {v.shape[-1]}x{v.shape[-1]}'
-             for i, v in enumerate((lowres, highres))]
-    rows = list(classes)
-    grids = {
-        'hierarchy_final': label_grid(make_video_grid(highres, nrow=per_class),
-                                      per_class, len(rows), [[names[1]]], rows),
-        'levels_side_by_side': label_grid(
-            make_video_grid(levels_side_by_side([lowres, highres]), nrow=per_class),
-            per_class, len(rows), [names], rows),
-    }
-    paths = []
-    for name, frames in grids.items():
-        for ext in ('mp4', 'gif'):
-            paths.append(osp.abspath(osp.join(out_dir, f'{name}.{ext}')))
-            write_video(paths[-1], frames, fps=fps)
-    # a still to open without a player: first, middle and last frame, stacked
-    frames = grids['levels_side_by_side']
-    still = np.concatenate([frames[i] for i in (0, len(frames) // 2, len(frames) - 1)], 0)
-    paths.append(osp.abspath(osp.join(out_dir, 'levels_side_by_side.png')))
-    Image.fromarray(still).save(paths[-1])
-    return paths, names
+    outputs = hierarchy.sample(len(labels), labels=labels, noise_std=noise_std, seed=0)
+    grids = labelled_grids(outputs, labels.tolist(), classes)
+    return write_grids(grids, out_dir, fps), level_titles(outputs)
+
+
+def write_real_clips(args, num_frames: int, size: int, fps: float) -> tuple:
+    """The sample clips at the final output's length, size and rate, as MP4 files,
+    and their I3D statistics for ``compare_folders.py --real-stats``.
+
+    Scoring other samples later (``tools/sample.py`` folders, another method's)
+    then skips the real side. The statistics are those of the written files,
+    the same as ``compare_folders.py`` reading the folder.
+    """
+    from hvg.apis import eval_dataset_cfg, real_batches
+    from hvg.evaluation.extractor import I3DExtractor
+    from hvg.evaluation.video_sets import save_stats, score_set, stats_key
+    folder = osp.join(args.work_dir, 'real_clips')
+    dataset = eval_dataset_cfg(osp.join(CONFIG_DIR, 'demo_l2_clips.py'), num_frames, size)
+    for batch in real_batches(dataset, args.real_clips, seed=0, batch_size=8):
+        for index, video in zip(batch['index'].tolist(), batch['video']):
+            write_video(osp.join(folder, f'clip_{index:04d}.mp4'),
+                        video.permute(1, 2, 3, 0).numpy(), fps)
+    extractor = I3DExtractor(args.i3d)
+    stats = score_set(folder, extractor, num_frames, desc='real clips')
+    path = osp.join(args.work_dir, f'real_stats_{num_frames}f_{size}.npz')
+    save_stats(path, stats, stats_key(extractor, num_frames, 1), folder)
+    return folder, path
 
 
 def score(checkpoints, args, with_classes: bool) -> dict:
@@ -143,8 +150,8 @@ def print_scores(values: dict) -> None:
               f'{values["level1/real_heldout_accuracy"]:.1%})')
 
 
-def main() -> None:
-    args = parse_args()
+def main(argv=None) -> None:
+    args = parse_args(argv)
     start = time.time()
     with_classes = osp.isfile(args.i3d)
     if not with_classes:
@@ -171,6 +178,12 @@ def main() -> None:
     print(f'[demo] videos written ({time.time() - start:.0f} s so far); scoring '
           f'{args.eval_samples} samples', flush=True)
     values = score([l1_ckpt, l2_ckpt], args, with_classes)
+    real = None
+    if with_classes and args.real_clips:
+        print(f'[demo] writing {args.real_clips} real clips and their I3D statistics',
+              flush=True)
+        real = write_real_clips(args, hierarchy.natural_frames(),
+                                level2.generator.out_size, fps)
     print(f'\n[demo] done in {time.time() - start:.0f} s: {names[0]} frames, '
           f'{names[1]} frames with level 2 unrolled over all of level 1 (rows: '
           f'{", ".join(classes)}).')
@@ -179,6 +192,15 @@ def main() -> None:
         print(f'  {path}')
     print(f'  scores: {osp.abspath(osp.join(args.work_dir, "scores.json"))}')
     print(f'  training progress grids: {osp.abspath(args.work_dir)}/level*/samples/')
+    if real:
+        print(f'  real clips: {osp.abspath(real[0])}; their I3D statistics: '
+              f'{osp.abspath(real[1])}')
+        print(f'[demo] score a folder of samples against them: python '
+              f'tools/analysis/compare_folders.py --real-stats {real[1]} SAMPLES_DIR '
+              f'--num-frames {hierarchy.natural_frames()}')
+    print(f'[demo] more samples: python tools/sample.py configs/hvg/hvg2_demo_clips.py '
+          f'--checkpoints {l1_ckpt} {l2_ckpt} --num-samples 16 --out '
+          f'{osp.join(args.work_dir, "samples")}')
 
 
 if __name__ == '__main__':

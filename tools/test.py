@@ -15,13 +15,13 @@ from mmengine.dist import get_dist_info
 
 from hvg.apis import evaluate_config
 from hvg.apis.evaluate import metric_argument_errors
-from hvg.utils.cli import DictAction, writable_file
+from hvg.utils.cli import DictAction, tool_parser, writable_file
 from hvg.utils.cli import non_negative_float, non_negative_int as index, positive_int as count
 from hvg.utils.dist import finish_launcher, init_launcher
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description='Evaluate an HVG hierarchy')
+    p = tool_parser(description='Evaluate an HVG hierarchy')
     p.add_argument('config', nargs='?', help='hierarchy config (configs/hvg/hvg*.py)')
     p.add_argument('--checkpoints', nargs='+', help='one per level, level 1 first')
     p.add_argument('--metrics', nargs='+', default=['is', 'fvd'], help='registered metrics')

@@ -11,15 +11,14 @@ import sys
 
 import torch
 from mmengine.config import Config
-from mmengine.runner import Runner
 
 import hvg  # noqa: F401  (every checkpoint load weights-only, see hvg.utils.safe_checkpoint)
-from hvg.engine import (CheckpointResumeError, CheckpointSaveError, NonFiniteError,
-                        VideoReadFailureError)
+from hvg.engine import (CheckpointResumeError, CheckpointSaveError, HVGRunner,
+                        NonFiniteError, VideoReadFailureError)
 from hvg.engine.optimizers import use_mixed_precision
 from hvg.engine.resume_check import ResumeConfigError, check_resume
 from hvg.models.lowres_sources import check_lowres_source
-from hvg.utils.cli import DictAction, non_negative_int
+from hvg.utils.cli import DictAction, non_negative_int, tool_parser
 from hvg.utils.config_checks import check_clip_shape, check_train_config
 from hvg.utils.dist import init_launcher
 from hvg.utils.safe_checkpoint import UnsafeCheckpointError
@@ -31,7 +30,7 @@ VIS_BACKENDS = dict(tensorboard=('TensorboardVisBackend', 'tensorboard'),
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Train an HVG level')
+    parser = tool_parser(description='Train an HVG level')
     parser.add_argument('config', help='config file path')
     parser.add_argument('--work-dir', help='where logs, checkpoints and samples go '
                         '(default: work_dirs/<config name>)')
@@ -46,6 +45,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--vis-backends', nargs='+', choices=sorted(VIS_BACKENDS),
                         default=[], help='also log scalars and sample grids to these '
                         '(their package must be installed: pip install tensorboard)')
+    parser.add_argument('--verbose', action='store_true',
+                        help='print the environment, config and hook order on the '
+                        'console too (always in the log file of the work dir)')
     parser.add_argument('--launcher', choices=['none', 'pytorch', 'slurm', 'mpi'],
                         default='none', help='job launcher')
     parser.add_argument('--local_rank', '--local-rank', type=non_negative_int, default=0)
@@ -61,6 +63,8 @@ def build_config(args: argparse.Namespace) -> Config:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     cfg.launcher = args.launcher
+    if args.verbose:
+        cfg.console_log = 'verbose'
     for name in args.vis_backends:
         backend, package = VIS_BACKENDS[name]
         if importlib.util.find_spec(package) is None:
@@ -106,7 +110,7 @@ def main(argv=None) -> None:
             init_launcher(args.launcher, dist_cfg.get('backend'), dist_cfg.get('timeout'))
         except RuntimeError as error:
             raise SystemExit(f'error: {error}')
-    runner = Runner.from_cfg(cfg)
+    runner = HVGRunner.from_cfg(cfg)
     if resume_report is not None and resume_report.message():
         runner.logger.warning(resume_report.message())
     try:

@@ -51,6 +51,10 @@ visualizer = dict(type='Visualizer', vis_backends=vis_backends)
 
 log_processor = dict(type='LogProcessor', window_size=50, by_epoch=False)
 log_level = 'INFO'
+# 'quiet': the console shows the run (config, work dir, log file), warnings and
+# the iteration logs; the environment, config and hook order go to the log file
+# only. 'verbose' (tools/train.py --verbose): mmengine's console, all of it.
+console_log = 'quiet'
 load_from = None
 resume = False
 randomness = dict(seed=None)

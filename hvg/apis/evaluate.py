@@ -27,13 +27,13 @@ from typing import Dict, List, Optional, Sequence, Union
 import numpy as np
 import torch
 from mmengine.dist import get_dist_info
-from tqdm import tqdm
 
 from hvg.datasets.sample_clips import default_cache_dir
 from hvg.evaluation.extractor import I3DExtractor
 from hvg.evaluation.metrics import VideoBatch, VideoMetric
 from hvg.registry import METRICS
 from hvg.models.batch_random import mix_seed
+from hvg.utils.progress import progress
 from .hierarchy import Hierarchy, video_labels
 from .real_clips import eval_dataset_cfg, frame_interval_of, real_batches, save_arrays
 
@@ -143,8 +143,8 @@ def score_real_clips(metrics: Sequence[VideoMetric], dataset_cfg: dict, num_real
     """Feed this rank's share of real clips to ``metrics`` and combine the ranks'."""
     rank, world = get_dist_info()
     batches = real_batches(dataset_cfg, num_real, seed, batch_size, workers, classes)
-    with tqdm(total=len(range(rank, num_real, world)), desc='real clips', unit='video',
-              disable=rank != 0) as bar:
+    with progress(total=len(range(rank, num_real, world)), desc='real clips',
+                  unit='video') as bar:
         for batch in batches:
             videos, lowres = batch['video'], None
             if isinstance(videos, dict):  # pairs
@@ -268,8 +268,8 @@ def evaluate_hierarchy(hierarchy: Hierarchy, metrics: Sequence[MetricSpec],
 
     rank, world = get_dist_info()
     mine = range(rank, -(-num_samples // batch_size), world)
-    with tqdm(total=sum(min(batch_size, num_samples - b * batch_size) for b in mine),
-              desc='generated (this rank)', unit='video', disable=rank != 0) as bar:
+    with progress(total=sum(min(batch_size, num_samples - b * batch_size) for b in mine),
+                  desc='generated (this rank)', unit='video') as bar:
         for b in mine:
             indices = list(range(b * batch_size, min((b + 1) * batch_size, num_samples)))
             labels = generated_labels(hierarchy.num_classes, indices, seed, classes)

@@ -233,8 +233,10 @@ class Hierarchy:
                                chunk_frames=chunk_frames)[-1]
             return noise, lowres, labels
 
-        self.statistics[index].prepare(out_frames, dummy_inputs, self.bn_passes,
-                                       chunk_frames=chunk_frames if index else None)
+        self.statistics[index].prepare(
+            out_frames, dummy_inputs, self.bn_passes,
+            chunk_frames=chunk_frames if index else None,
+            desc=f'level {index + 1}: BatchNorm statistics for {out_frames} frames')
         return self.statistics[index].at_length(out_frames)
 
     def _run(self, num: int, labels: Optional[Tensor], level1_frames: int, upto: int,

@@ -6,19 +6,18 @@ interval (its ``SampleFrames``), the short side resized (bilinear) and
 centre-cropped to the generated resolution, no flip; with ``lowres`` also
 the level's real input ``x_{l-1} = T(S(x_l))`` (``LowResView``, as training
 pairs are made). Clip ``i`` starts at a seeded random offset, whatever the
-rank or loader worker (``SeededClips``). ``save_arrays`` writes the cache
-of their statistics (``evaluate.real_statistics`` reads it).
+rank or loader worker (``SeededClips``). ``save_arrays``
+(``hvg.utils.atomic_files``) writes the cache of their statistics
+(``evaluate.real_statistics`` reads it).
 """
-import json
-import os
-import os.path as osp
-import tempfile
 from typing import Iterator, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.config import Config
 from mmengine.dist import get_dist_info
 from torch.utils.data import DataLoader, Dataset
+
+from hvg.utils.atomic_files import save_arrays  # noqa: F401  (the cache's writer)
 
 
 LevelConfig = Union[str, Config]
@@ -111,16 +110,3 @@ def real_batches(dataset_cfg: dict, num_real: int, seed: int, batch_size: int,
     clips = SeededClips(DATASETS.build(dataset_cfg), range(rank, num_real, world), seed,
                         classes)
     return iter(DataLoader(clips, batch_size=batch_size, num_workers=workers))
-
-
-def save_arrays(path: str, key: dict, arrays: dict) -> None:
-    """Write ``arrays`` and the ``key`` that made them to ``path`` (.npz), atomically.
-
-    Plain arrays only (``np.load(allow_pickle=False)`` reads them back); the
-    key is stored as sorted JSON, compared as such when the file is read.
-    """
-    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
-    fd, tmp = tempfile.mkstemp(suffix='.npz', dir=osp.dirname(osp.abspath(path)))
-    os.close(fd)
-    np.savez(tmp, key=np.array(json.dumps(key, sort_keys=True)), **arrays)
-    os.replace(tmp, path)  # never a half-written cache

@@ -2,8 +2,8 @@
 
 Used by the tools in ``tools/data/kinetics`` and ``tools/data/bdd100k``;
 nothing here runs during training. Work is spread over processes
-(``multiprocessing.Pool``) with a tqdm progress bar: checking 500k Kinetics
-clips is hours of CPU time.
+(``multiprocessing.Pool``) with a progress bar (``hvg.utils.progress``):
+checking 500k Kinetics clips is hours of CPU time.
 """
 import os
 import shutil
@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Iterable, List, NamedTuple, Optional, Sequence, Tuple
 
 import decord
-from tqdm import tqdm
+from hvg.utils.progress import progress
 
 from .file_index import (VIDEO_EXTENSIONS, find_video_files, parse_list_line,
                          read_lines)
@@ -85,10 +85,10 @@ def check_videos(paths: Sequence[str], num_workers: int = 1,
     """
     func = check_video if full else _check_quick
     if num_workers <= 1:
-        return [func(p) for p in tqdm(paths, desc='checking videos')]
+        return [func(p) for p in progress(paths, desc='checking videos', unit='video')]
     with Pool(num_workers) as pool:
-        return list(tqdm(pool.imap(func, paths, chunksize=4),
-                         total=len(paths), desc='checking videos'))
+        return list(progress(pool.imap(func, paths, chunksize=4),
+                             total=len(paths), desc='checking videos', unit='video'))
 
 
 def list_videos(source: str, data_root: Optional[str] = None,
@@ -223,11 +223,11 @@ def resize_videos(jobs: Sequence[ResizeJob],
         ``(src, reason)`` of the videos that could not be resized.
     """
     if num_workers <= 1:
-        results = [resize_video(j) for j in tqdm(jobs, desc='resizing')]
+        results = [resize_video(j) for j in progress(jobs, desc='resizing', unit='video')]
     else:
         with Pool(num_workers) as pool:
-            results = list(tqdm(pool.imap_unordered(resize_video, jobs),
-                                total=len(jobs), desc='resizing'))
+            results = list(progress(pool.imap_unordered(resize_video, jobs),
+                                    total=len(jobs), desc='resizing', unit='video'))
     return [(src, reason) for src, reason in results if reason]
 
 

@@ -3,10 +3,11 @@ from .hooks import (CheckpointResumeError, CheckpointSaveError, ExactResumeHook,
                     NonFiniteError, NonFiniteGuardHook, SafeCheckpointHook,
                     VideoReadFailureError, VideoReadFailureHook, VideoSamplesHook)
 from .optimizers import MultiOptimWrapperConstructor
+from .runner import HVGRunner
 
 __all__ = [
     'CheckpointResumeError', 'CheckpointSaveError', 'SafeCheckpointHook',
     'ExactResumeHook', 'NonFiniteError', 'NonFiniteGuardHook', 'VideoSamplesHook',
     'MultiOptimWrapperConstructor', 'VideoReadFailureError',
-    'VideoReadFailureHook'
+    'VideoReadFailureHook', 'HVGRunner'
 ]

@@ -105,14 +105,22 @@ class PSDAccumulator:
 
 
 def psd_summary(real: PSDAccumulator, fake: PSDAccumulator) -> Dict[str, float]:
-    """Per frame index: mean |log10 PSD_fake - log10 PSD_real| over frequencies."""
+    """Per frame index: mean |log10 PSD_fake - log10 PSD_real| over frequencies, and
+    the mean power of the upper half of the frequencies, generated and real."""
     real_mean = real.set_means().mean(axis=0)
     fake_mean = fake.set_means().mean(axis=0)
     if real_mean.shape != fake_mean.shape:
         raise ValueError('real and generated PSDs differ in frames or resolution: '
                          f'{real_mean.shape} vs {fake_mean.shape}')
     gap = np.abs(np.log10(fake_mean) - np.log10(real_mean)).mean(axis=1)
-    return {f'psd_log10_gap_frame{f}': float(g) for f, g in zip(real.frame_indices, gap)}
+    values = {f'psd_log10_gap_frame{f}': float(g) for f, g in zip(real.frame_indices, gap)}
+    # appendix D's question in one number per frame: the power left in the upper
+    # half of the spatial frequencies (blur over time lowers it at later frames)
+    high = real_mean.shape[1] // 2
+    for f, r, g in zip(real.frame_indices, real_mean, fake_mean):
+        values[f'psd_high_power_frame{f}'] = float(g[high:].mean())
+        values[f'psd_high_power_real_frame{f}'] = float(r[high:].mean())
+    return values
 
 
 def plot_psd(real: PSDAccumulator, fake: PSDAccumulator, path: str) -> None:

@@ -6,8 +6,12 @@ and Windows within one file system); the folder is fsync'ed so the rename
 itself survives a power cut. A reader therefore sees the previous complete
 file or the new complete file.
 """
+import json
 import os
 import os.path as osp
+import tempfile
+
+import numpy as np
 
 TMP_SUFFIX = '.tmp'
 
@@ -73,3 +77,16 @@ def remove_quietly(path: str) -> None:
         os.remove(path)
     except OSError:
         pass
+
+
+def save_arrays(path: str, key: dict, arrays: dict) -> None:
+    """Write ``arrays`` and the ``key`` that made them to ``path`` (.npz), atomically.
+
+    Plain arrays only (``np.load(allow_pickle=False)`` reads them back); the
+    key is stored as sorted JSON, compared as such when the file is read.
+    """
+    os.makedirs(osp.dirname(osp.abspath(path)), exist_ok=True)
+    fd, tmp = tempfile.mkstemp(suffix='.npz', dir=osp.dirname(osp.abspath(path)))
+    os.close(fd)
+    np.savez(tmp, key=np.array(json.dumps(key, sort_keys=True)), **arrays)
+    os.replace(tmp, path)  # never a half-written cache

@@ -13,6 +13,7 @@ from PIL import Image
 
 import hvg.engine  # noqa: F401
 from hvg.apis import Hierarchy
+from hvg.apis.evaluate import generated_labels
 from hvg.models.generators import temporal_halo
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,6 +59,15 @@ def test_num_frames_unrolls_level_one_too(hierarchy):
     assert level1.shape[2] == 16 and level2.shape[2] == 32
     with pytest.raises(ValueError, match='multiple of 2'):
         hierarchy.sample(1, num_frames=33)
+
+
+def test_batchnorm_statistics_passes_show_progress_once_per_length(hierarchy, capsys):
+    hierarchy.sample(1, seed=0, num_frames=32)
+    err = capsys.readouterr().err  # not a terminal: a start and an end line each
+    assert 'level 1: BatchNorm statistics for 16 frames (2 pass) ...' in err
+    assert 'level 2: BatchNorm statistics for 32 frames: 2 pass in' in err
+    hierarchy.sample(1, seed=0, num_frames=32)
+    assert 'BatchNorm' not in capsys.readouterr().err  # cached: no passes, no bar
 
 
 def test_sampling_other_lengths_leaves_the_levels_as_trained_and_caches(hierarchy):
@@ -132,14 +142,29 @@ def test_sample_tool_writes_playable_videos(tmp_path, demo_checkpoints):
         stem = out / f'sample_{i:04d}'
         final = decord.VideoReader(f'{stem}.mp4')
         assert len(final) == 24 and final[0].shape[:2] == (64, 64)
+        # level 1 beside level 2, upscaled x2 with a 2-pixel border, a title band above
         levels = decord.VideoReader(f'{stem}_levels.mp4')
-        assert len(levels) == 24 and levels[0].shape[1] == 128  # level 1 beside level 2
+        assert len(levels) == 24 and levels[0].shape[1] == 2 + 2 * 128 + 2
+        title = levels[0].asnumpy()[:levels[0].shape[0] - 132]
+        assert title.max() > 200  # white text on the band
         assert Image.open(f'{stem}.gif').n_frames >= 2
+        # 24 frames of 64x64 shown at 128x128, 4 black pixels between and around
         strip = np.asarray(Image.open(f'{stem}_strip.png'))
-        assert strip.shape == (64, 64 * 24, 3)
+        assert strip.shape == (4 + 128 + 4, 4 + 24 * (128 + 4), 3)
+        assert (strip[:, 4 + 128:4 + 128 + 4] == 0).all()  # a gap between frames
         assert np.load(f'{stem}_level1.npy').shape == (3, 12, 32, 32)
         assert np.load(f'{stem}_level2.npy').shape == (3, 24, 64, 64)
-    assert 'Wrote 3 samples' in result.stdout
+    # the labelled grid of every sample: one row per class present, named
+    labels = generated_labels(3, range(3), 0)
+    rows, columns = len(set(labels.tolist())), max(np.bincount(labels))
+    assert len(decord.VideoReader(str(out / 'levels_side_by_side.mp4'))) == 24
+    still = np.asarray(Image.open(out / 'levels_side_by_side.png'))  # 3 frames stacked
+    assert still.shape[0] == 3 * (11 + 6 + 2 + rows * (128 + 2))  # a title band on top
+    # the final grid: a margin of class names left of the tiles
+    width, _ = Image.open(out / 'hierarchy_final.gif').size
+    assert width - (2 + columns * (128 + 2)) > 20
+    assert (out / 'hierarchy_final.mp4').is_file()
+    assert 'Wrote 3 samples' in result.stdout and 'grids of the first 3' in result.stdout
 
 
 @pytest.mark.parametrize('path', sorted((REPO / 'configs' / 'hvg').glob('hvg*.py')),

@@ -17,7 +17,8 @@ from hvg.registry import DATASETS, MODELS
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'hvg'
 # level configs; hvg*.py are hierarchy configs (tests/test_apis/test_hierarchy.py)
-CONFIGS = sorted(p for p in CONFIG_DIR.glob('*.py') if not p.name.startswith('hvg'))
+CONFIGS = sorted(p for p in [*CONFIG_DIR.glob('*.py'), *CONFIG_DIR.glob('repro/*.py')]
+                 if not p.name.startswith('hvg'))
 KINETICS = CONFIG_DIR / 'l1_kinetics_24f_32.py'
 BDD = CONFIG_DIR / 'l1_bdd_12f_64.py'
 

@@ -27,11 +27,15 @@ from hvg.registry import MODELS
 from hvg.utils.config_checks import clip_shape_mismatches
 
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'configs' / 'hvg'
-# level configs; hvg*.py are hierarchy configs (tests/test_apis/test_hierarchy.py)
-CONFIGS = sorted(p for p in CONFIG_DIR.glob('*.py') if not p.name.startswith('hvg'))
+# level configs; hvg*.py are hierarchy configs (tests/test_apis/test_hierarchy.py);
+# repro/: the small-setting ablations of tools/analysis/reproduce_ablations.py
+CONFIGS = sorted(p for p in [*CONFIG_DIR.glob('*.py'), *CONFIG_DIR.glob('repro/*.py')]
+                 if not p.name.startswith('hvg'))
+REPRO = ['l2_clips_3f', 'l2_clips_3f_nomd', 'l2_clips_6f', 'l2_clips_6f_nomd']
 # Upsampling configs trained on fakes of their frozen previous levels: those whose
 # previous levels are small enough to build here (a checkpoint is made for them).
-GENERATED = {'demo_l2_clips': ['demo_l1_clips']}
+GENERATED = {'demo_l2_clips': ['demo_l1_clips'],
+             **{name: ['demo_l1_clips'] for name in REPRO}}
 # 200 frames: more than l1_kinetics_24f_32's span of 24 frames at interval 8 (185).
 # 64x80: decord decodes it (it cannot decode some widths, e.g. 16, 24, 48, 72).
 VIDEO_FRAMES, VIDEO_HEIGHT, VIDEO_WIDTH = 200, 64, 80
@@ -214,9 +218,10 @@ UPSAMPLING = [p for p in CONFIGS if is_upsampling(load(p))]
 
 def test_nomd_ablations_drop_only_the_matching_discriminator():
     nomd = [p for p in UPSAMPLING if p.stem.endswith('_nomd')]
-    assert {p.stem for p in nomd} >= {'l2_kinetics_3f_nomd', 'l2_kinetics_6f_nomd'}
+    assert {p.stem for p in nomd} >= {'l2_kinetics_3f_nomd', 'l2_kinetics_6f_nomd',
+                                      'l2_clips_3f_nomd', 'l2_clips_6f_nomd'}
     for path in nomd:
-        cfg, full = load(path), load(CONFIG_DIR / f'{path.stem[:-len("_nomd")]}.py')
+        cfg, full = load(path), load(path.with_name(f'{path.stem[:-len("_nomd")]}.py'))
         assert cfg.model.discriminator.matching is None
         assert full.model.discriminator.matching is not None
         # otherwise the paper's own setting, unchanged
@@ -293,3 +298,26 @@ def test_clip_shape_mismatches_are_named():
     problems = ' '.join(clip_shape_mismatches(cfg))
     assert 'RandomCrop.size=64' in problems and 'out_size=32' in problems
     assert 'LowResView.size=32' in problems and 'in_size=16' in problems
+
+
+@pytest.mark.parametrize('name, in_frames, out_frames', [
+    ('l2_clips_3f', 3, 6),
+    ('l2_clips_6f', 6, 12),
+])
+def test_small_window_ablation_changes_only_the_window(name, in_frames, out_frames):
+    """The small setting's variants differ from the demo level 2 in the window alone,
+    so the study compares what the paper ablates and nothing else."""
+    cfg, demo = load(CONFIG_DIR / 'repro' / f'{name}.py'), load(CONFIG_DIR / 'demo_l2_clips.py')
+    generator = cfg.model.generator
+    assert generator.num_frames == out_frames
+    assert generator.num_frames // generator.temporal_factor == in_frames
+    assert pipeline_step(cfg, 'SampleFrames').clip_len == out_frames
+    assert out_frames // pipeline_step(cfg, 'LowResView').temporal_stride == in_frames
+    assert dict(generator, num_frames=8) == demo.model.generator
+    assert cfg.model.discriminator == demo.model.discriminator
+    assert cfg.model.lowres_source == demo.model.lowres_source
+    for key in ('optim_wrapper', 'train_cfg', 'randomness'):
+        assert cfg[key] == demo[key], key
+    ours, theirs = cfg.train_dataloader.dataset.pipeline, demo.train_dataloader.dataset.pipeline
+    assert [dict(t, clip_len=0) if t.type == 'SampleFrames' else t for t in ours] == \
+        [dict(t, clip_len=0) if t.type == 'SampleFrames' else t for t in theirs]

@@ -47,6 +47,13 @@ def test_sets_merge_and_summary_flags_the_blurred_frame(tmp_path):
     assert merged.counts.tolist() == [2, 2, 2]
     gaps = psd_summary(real, fake)
     assert gaps['psd_log10_gap_frame4'] > 5 * gaps['psd_log10_gap_frame1']
+    # the blurred last frame keeps less high-frequency power than the first; real
+    # noise keeps the same at both
+    assert gaps['psd_high_power_frame4'] < 0.5 * gaps['psd_high_power_frame1']
+    assert gaps['psd_high_power_real_frame4'] == pytest.approx(
+        gaps['psd_high_power_real_frame1'], rel=0.1)
+    assert gaps['psd_high_power_frame1'] == pytest.approx(
+        gaps['psd_high_power_real_frame1'], rel=0.1)
     back = PSDAccumulator.from_arrays(fake.to_arrays('p'), 'p')
     np.testing.assert_array_equal(back.set_means(), fake.set_means())
     plot_psd(real, fake, str(tmp_path / 'psd.png'))

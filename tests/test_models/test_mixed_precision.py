@@ -219,6 +219,24 @@ def test_spectral_norm_iterates_in_fp32_under_autocast():
     assert weight.dtype == torch.float32 and torch.equal(plain.weight, weight)
 
 
+def test_spectral_norm_power_iteration_runs_with_autocast_off(monkeypatch):
+    # CPU autocast does not lower torch.mv, so the values above cannot show
+    # what CUDA fp16 autocast would do to u and v: check the cause instead,
+    # that every power-iteration product runs outside autocast.
+    states = []
+    mv = torch.mv
+
+    def recording_mv(*args, **kwargs):
+        states.append(torch.is_autocast_enabled('cpu'))
+        return mv(*args, **kwargs)
+
+    layer = conv2d(4, 6)
+    monkeypatch.setattr(torch, 'mv', recording_mv)
+    with torch.autocast('cpu', dtype=torch.bfloat16):
+        layer(torch.randn(2, 4, 5, 5))
+    assert states and not any(states)
+
+
 def test_batchnorm_statistics_are_fp32_under_autocast():
     bn16, bn32 = FrameBatchNorm(3, 2), FrameBatchNorm(3, 2)
     x = torch.randn(4, 2, 3, 5, 5).bfloat16()

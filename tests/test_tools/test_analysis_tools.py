@@ -17,6 +17,7 @@ CONFIGS = REPO / 'configs' / 'hvg'
 TINY_L2 = ['model.generator.base_channels=2', 'model.discriminator.spatial.base_channels=2',
            'model.discriminator.temporal.base_channels=2',
            'model.discriminator.matching.base_channels=2']
+TINY_L1 = TINY_L2[:3]
 
 
 @pytest.fixture
@@ -61,6 +62,18 @@ def test_get_flops_counts_parameters_and_step_flops_from_a_config(tmp_path, one_
     assert 0 < flops['generator_forward'] < flops['generator_step']
     assert flops['cycle'] == pytest.approx(
         2 * flops['discriminator_step'] + flops['generator_step'], abs=2e-3)
+
+
+def test_get_flops_counts_a_level_1_config(tmp_path, one_thread):
+    # level 1's batches carry one tensor, not {'highres', 'lowres'}
+    tool = load_tool('analysis/get_flops.py')
+    out = tmp_path / 'flops.json'
+    tool.main([str(CONFIGS / 'demo_l1_clips.py'), '--cfg-options', *TINY_L1,
+               '--out', str(out)])
+    costs = json.loads(out.read_text())
+    assert set(costs['parameters']) == {'generator', 'discriminator.spatial',
+                                        'discriminator.temporal'}
+    assert 0 < costs['gflops']['generator_forward'] < costs['gflops']['generator_step']
 
 
 def test_browse_dataset_writes_the_training_pairs(tmp_path, one_thread):

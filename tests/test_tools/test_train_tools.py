@@ -9,6 +9,7 @@ import textwrap
 from pathlib import Path
 from typing import List
 
+import numpy as np
 import pytest
 import torch
 from subprocess_utils import FAKE_SRUN, free_port, run_tool, tiny_train_options, tool_env
@@ -43,6 +44,34 @@ def test_train_tool_trains_and_checkpoints(tmp_path, env):
     assert all(torch.isfinite(v).all() for v in ckpt['state_dict'].values())
     # the final sample grid is written even with samples.interval=0
     assert (work_dir / 'samples' / 'iter_000002.mp4').is_file()
+
+
+def test_train_console_is_quiet_and_the_log_file_complete(tmp_path, env):
+    work_dir = tmp_path / 'work'
+    # a run shorter than the logging interval: no iteration line, but a final one
+    result = run([sys.executable, 'tools/train.py', str(DEMO_CONFIG),
+                  '--work-dir', str(work_dir), '--cfg-options', *tiny_options(2, 2),
+                  'default_hooks.logger.interval=50'], env)
+    assert result.returncode == 0, result.stdout[-5000:]
+    out = result.stdout
+    for noise in ('System environment', 'Config:', 'Hooks will be executed',
+                  'SyncBatchNorm', 'FileClient', 'HardDiskBackend', 'save_param_scheduler'):
+        assert noise not in out, noise
+    assert 'Iter(train)' not in out
+    assert 'finished: iteration 2 (2 in' in out and str(work_dir / 'iter_2.pth') in out
+    assert 'loss_disc' in out
+    assert len(out.strip().splitlines()) <= 8, out
+    log_files = list(work_dir.glob('*/*.log'))
+    assert len(log_files) == 1 and str(log_files[0]) in out  # the console names it
+    log = log_files[0].read_text()
+    assert 'System environment' in log and 'Config:' in log and 'Hooks will be' in log
+
+    verbose = run([sys.executable, 'tools/train.py', str(DEMO_CONFIG), '--verbose',
+                   '--work-dir', str(tmp_path / 'verbose'),
+                   '--cfg-options', *tiny_options(1, 1)], env)
+    assert verbose.returncode == 0, verbose.stdout[-5000:]
+    assert 'System environment' in verbose.stdout and 'Config:' in verbose.stdout
+    assert 'FileClient' not in verbose.stdout  # avoided, not only hidden
 
 
 def test_train_tool_reports_a_missing_config(tmp_path, env):
@@ -190,9 +219,19 @@ def test_demo_trains_both_levels_and_writes_playable_videos(tmp_path, env):
                env).returncode == 0
     result = run([sys.executable, 'tools/demo.py', '--work-dir', str(tmp_path),
                   '--l1-iters', '2', '--l2-iters', '2', '--bn-passes', '1',
-                  '--samples-per-class', '1', '--eval-samples', '6', '--i3d', str(i3d)],
-                 env)
+                  '--samples-per-class', '1', '--eval-samples', '6', '--i3d', str(i3d),
+                  '--real-clips', '3'], env)
     assert result.returncode == 0, result.stdout[-5000:]
+    # the real clips at the final length and size, and their statistics for
+    # compare_folders.py --real-stats (the same as reading the folder)
+    clips = sorted((tmp_path / 'real_clips').glob('clip_*.mp4'))
+    assert len(clips) == 3 and decord.VideoReader(str(clips[0]))[0].shape == (64, 64, 3)
+    assert len(decord.VideoReader(str(clips[0]))) == 24
+    stats = tmp_path / 'real_stats_24f_64.npz'
+    assert f'--real-stats {stats}' in result.stdout
+    with np.load(stats, allow_pickle=False) as arrays:
+        assert int(arrays['logits.count']) == 3
+        assert json.loads(str(arrays['key']))['num_frames'] == 24
     # it prints its scores (tools/test.py's, also in scores.json)
     assert 'level-2 grounding (unrolled, 6 samples)' in result.stdout
     assert 'level-1 class consistency' in result.stdout

@@ -19,6 +19,8 @@ from typing import Dict, List
 
 import numpy as np
 
+from hvg.utils.cli import HelpFormatter, tool_parser
+
 
 def read_scalars(path: str) -> List[dict]:
     """The logged records of one ``scalars.json``, in order."""
@@ -84,17 +86,16 @@ def plot_curve(logs: List[str], keys: List[str], out: str, title: str = '') -> s
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = tool_parser(description=__doc__.split('\n')[0])
     tasks = parser.add_subparsers(dest='task', required=True)
-    plot = tasks.add_parser('plot_curve', help='curves of logged keys to a PNG',
-                            formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    plot = tasks.add_parser('plot_curve', formatter_class=HelpFormatter,
+                            help='curves of logged keys to a PNG')
     plot.add_argument('logs', nargs='+', help='scalars.json files')
     plot.add_argument('--keys', nargs='+', default=['loss_disc', 'loss_gen'])
     plot.add_argument('--title', default='')
     plot.add_argument('--out', default='curves.png', help='the PNG to write')
-    timing = tasks.add_parser('cal_train_time', help='mean seconds per iteration')
+    timing = tasks.add_parser('cal_train_time', formatter_class=HelpFormatter,
+                              help='mean seconds per iteration')
     timing.add_argument('logs', nargs='+', help='scalars.json files')
     return parser.parse_args(argv)
 

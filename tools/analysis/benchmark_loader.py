@@ -31,7 +31,6 @@ on ``{cache}/videos`` into another folder's ``videos`` and pass that folder.
 Compare with the clips one training iteration consumes:
 ``batch_size / seconds_per_iteration`` (tools/analysis/benchmark_train.py).
 """
-import argparse
 import csv
 import os
 import tempfile
@@ -48,7 +47,8 @@ from mmengine.runner import Runner
 
 import hvg.datasets  # noqa: F401  (registers)
 from hvg.datasets.read_failures import batch_read_report
-from hvg.utils.cli import DictAction, non_negative_int, positive_float, positive_int
+from hvg.utils.cli import (DictAction, non_negative_int, positive_float, positive_int,
+                           tool_parser)
 from hvg.utils.video_io import write_mp4
 
 
@@ -197,8 +197,7 @@ def parse_size(text: str) -> Tuple[int, int]:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(description=__doc__)
     parser.add_argument('config')
     parser.add_argument('--data-root', help='the dataset folder')
     parser.add_argument('--workers', type=non_negative_int, nargs='+', default=[0, 1, 2])

@@ -20,7 +20,6 @@
 One JSON line per measurement (``--json FILE``: also appended there).
 ``--device cuda`` runs I3D on the GPU (the other checks stay on the CPU).
 """
-import argparse
 import json
 import time
 
@@ -30,7 +29,7 @@ import torch
 from hvg.evaluation import frechet_distance, load_i3d, random_i3d
 from hvg.evaluation.frechet import frechet_distance_scipy
 from hvg.evaluation.protocol import as_uint8_bcthw, i3d_input
-from hvg.utils.cli import positive_int
+from hvg.utils.cli import positive_int, tool_parser
 
 # TF-Hub i3d-kinetics-400/1 logits of zeros(1, 15, 224, 224, 3) uint8 (-1 after scaling)
 TFHUB_BLACK_FIRST = [0.7422105, 2.829727, 0.39993525]
@@ -116,7 +115,7 @@ def classify_sample_clips(model) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('--i3d', help='Kinetics-400 weights (else random: speed only)')
     parser.add_argument('--batch-size', type=positive_int, default=1)
     parser.add_argument('--repeats', type=positive_int, default=3)

@@ -16,7 +16,6 @@ videos, each with other seeds. ``--level-cfg-options`` override keys of every
 level config (e.g. tiny widths for a CPU check); a key under a part a level
 lacks (level 1 has no matching discriminator) is skipped for that level.
 """
-import argparse
 import json
 import time
 
@@ -26,7 +25,7 @@ from mmengine.registry import init_default_scope
 
 from hvg.apis.hierarchy import Hierarchy, check_chain
 from hvg.registry import MODELS
-from hvg.utils.cli import DictAction, positive_int
+from hvg.utils.cli import DictAction, positive_int, tool_parser
 
 
 def has_key(cfg, dotted: str) -> bool:
@@ -55,7 +54,7 @@ def random_levels(cfg: Config, device: str, options: dict) -> list:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='hierarchy config (configs/hvg/hvg*.py)')
     parser.add_argument('--random-weights', action='store_true',
                         help='build the levels from their configs (no checkpoints)')

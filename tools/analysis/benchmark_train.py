@@ -19,7 +19,6 @@ precision); on the CPU, the process's peak resident set size (``ru_maxrss``)
 and its growth over the model-only baseline: per process, so a second
 precision's peak includes the first's (run one per process for CPU memory).
 """
-import argparse
 import copy
 import json
 import os.path as osp
@@ -36,7 +35,7 @@ from mmengine.registry import init_default_scope
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.engine.optimizers import use_mixed_precision
 from hvg.registry import MODELS
-from hvg.utils.cli import DictAction, non_negative_int, positive_int
+from hvg.utils.cli import DictAction, non_negative_int, positive_int, tool_parser
 from hvg.utils.example_batch import example_batch
 
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -127,7 +126,7 @@ def measure(args, model, cfg: Config, precision: str) -> dict:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--batch-size', type=positive_int, default=1)
     parser.add_argument('--iters', type=positive_int, default=4,

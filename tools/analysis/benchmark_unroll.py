@@ -51,7 +51,7 @@ from mmengine.registry import init_default_scope
 from hvg.models.generators import LengthStatistics, default_chunk_frames, temporal_halo
 from hvg.models.layers import FrameBatchNorm, frame_batch_norms
 from hvg.registry import MODELS
-from hvg.utils.cli import DictAction, non_negative_int, positive_int
+from hvg.utils.cli import DictAction, non_negative_int, positive_int, tool_parser
 
 MODES = ('full', 'stream')
 
@@ -197,7 +197,7 @@ def print_table(rows: List[dict]) -> None:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('config')
     parser.add_argument('--frames', type=positive_int, nargs='+', default=[48, 480],
                         help='output lengths to measure')

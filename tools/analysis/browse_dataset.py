@@ -24,14 +24,12 @@ import hvg.datasets  # noqa: F401 (registers)
 from hvg.apis.hierarchy import levels_side_by_side
 from hvg.registry import DATASETS
 from hvg.utils.cli import (DictAction, load_config, non_negative_int, positive_float,
-                           positive_int, writable_dir)
+                           positive_int, tool_parser, writable_dir)
 from hvg.utils.video_io import label_grid, make_video_grid, write_video
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='level config')
     parser.add_argument('--num-clips', type=positive_int, default=6)
     parser.add_argument('--fps', type=positive_float, default=6.0)

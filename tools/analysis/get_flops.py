@@ -27,14 +27,12 @@ from torch.utils.flop_counter import FlopCounterMode
 
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.registry import MODELS
-from hvg.utils.cli import DictAction, load_config, positive_int
+from hvg.utils.cli import DictAction, load_config, positive_int, tool_parser
 from hvg.utils.example_batch import example_batch
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='level config')
     parser.add_argument('--batch-size', type=positive_int, default=1,
                         help='clips per step')
@@ -67,7 +65,8 @@ def level_costs(cfg: Config, batch_size: int) -> dict:
         networks[f'discriminator.{name}'] = parameters(getattr(model.discriminator, name))
     gen = model.generator
     model.eval()
-    if 'lowres' in data['inputs']:
+    # an upsampling level's inputs are {'highres', 'lowres'}; level 1's a tensor
+    if isinstance(data['inputs'], dict) and 'lowres' in data['inputs']:
         lowres = data['inputs']['lowres'][:1].float() / 127.5 - 1
         forward = count_flops(lambda: model.sample(lowres, seed=0))
     else:

@@ -18,7 +18,6 @@ FLOPs of one D/G cycle (``FlopCounterMode``) per second over the card's dense
 bf16 peak (``PEAK_TFLOPS``, by device name, or ``--peak-tflops``); for fp32
 runs too, so the two precisions compare on one scale.
 """
-import argparse
 import csv
 import glob
 import json
@@ -28,6 +27,7 @@ from typing import List, Optional
 
 from mmengine.config import Config
 
+from hvg.utils.cli import tool_parser
 from hvg.utils.config_checks import level_num_classes
 
 # Dense (no sparsity) bf16 tensor-core peaks, TFLOP/s, from the vendors' data
@@ -199,7 +199,7 @@ def markdown(report: dict) -> str:
 
 
 def main(argv=None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = tool_parser(description=__doc__.split('\n')[0])
     sub = parser.add_subparsers(dest='command', required=True)
     opts = sub.add_parser('options', help='--cfg-options tokens for a level config')
     opts.add_argument('config')

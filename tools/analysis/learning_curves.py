@@ -26,7 +26,7 @@ import os.path as osp
 import re
 from typing import Dict, List
 
-from hvg.utils.cli import load_tool, positive_int, writable_file
+from hvg.utils.cli import load_tool, positive_int, tool_parser, writable_file
 
 COLUMNS = ['level', 'iter', 'wall_s', 'level1/class_consistency',
            'level1/real_heldout_accuracy', 'level1/fvd', 'level2/grounding_corr_mean',
@@ -37,9 +37,7 @@ COLUMNS = ['level', 'iter', 'wall_s', 'level1/class_consistency',
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Scores of every checkpoint of a 2-level hierarchy',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = tool_parser(description='Scores of every checkpoint of a 2-level hierarchy')
     parser.add_argument('config', help='hierarchy config (configs/hvg/hvg2_*.py)')
     parser.add_argument('--level-dirs', nargs=2, required=True, metavar=('L1_DIR', 'L2_DIR'),
                         help='work dirs of the two levels (their iter_*.pth)')
@@ -49,6 +47,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-samples', type=positive_int, default=48)
     parser.add_argument('--i3d-size', type=positive_int, default=112)
     parser.add_argument('--bn-passes', type=positive_int, default=8)
+    parser.add_argument('--cfg-options', nargs='+', default=[], metavar='KEY=VALUE',
+                        help="override keys of the hierarchy config (tools/test.py's "
+                        '--cfg-options, given to it as written)')
     args = parser.parse_args(argv)
     for path in [*args.level_dirs, args.i3d]:
         if not osp.exists(path):
@@ -93,7 +94,8 @@ def score(tool, args, ckpts: List[str], metrics: List[str], out: str) -> dict:
                '--i3d', args.i3d, '--i3d-size', str(args.i3d_size), '--num-samples',
                str(args.num_samples), '--num-real', str(args.num_samples),
                '--class-levels', '1', '--bn-passes', str(args.bn_passes),
-               '--workers', '0', '--out', out])
+               '--workers', '0', '--out', out]
+              + (['--cfg-options', *args.cfg_options] if args.cfg_options else []))
     with open(out) as f:
         return json.load(f)['metrics']
 

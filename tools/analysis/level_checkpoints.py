@@ -33,15 +33,13 @@ from hvg.evaluation.class_consistency import class_consistency
 from hvg.evaluation.grounding import GroundingAccumulator, grounding_summary
 from hvg.apis.real_clips import eval_dataset_cfg, real_batches
 from hvg.models import load_level
-from hvg.utils.cli import non_negative_int, positive_int, writable_file
+from hvg.utils.cli import non_negative_int, positive_int, tool_parser, writable_file
 from hvg.utils.config_checks import level_num_classes
 
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description='Score every checkpoint of one level run',
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = tool_parser(description='Score every checkpoint of one level run')
     parser.add_argument('work_dir', help='a training work dir (iter_*.pth and its config)')
     parser.add_argument('--i3d', help='Kinetics-400 I3D weights (level 1 runs)')
     parser.add_argument('--i3d-size', type=positive_int, default=112)

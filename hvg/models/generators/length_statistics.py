@@ -25,6 +25,8 @@ import torch
 import torch.nn as nn
 from torch import Tensor
 
+from hvg.utils.progress import progress
+
 from ..layers import FrameBatchNorm, frame_batch_norms, use_statistics
 from .streaming import accumulate_statistics_windowed
 
@@ -98,7 +100,7 @@ class LengthStatistics:
     @torch.no_grad()
     def prepare(self, num_frames: int, make_inputs: Callable[[], Sequence],
                 num_passes: int = 200, seed: Optional[int] = None, refresh: bool = False,
-                chunk_frames: Optional[int] = None) -> bool:
+                chunk_frames: Optional[int] = None, desc: Optional[str] = None) -> bool:
         """Compute the statistics for ``num_frames`` frames, unless they are here.
 
         Appendix A: "We perform 200 'dummy' forward passes to recompute the
@@ -131,6 +133,8 @@ class LengthStatistics:
                 float rounding, in the memory of one window of ``chunk_frames``
                 plus the halos, whatever ``num_frames`` is). Upsampling
                 generators only; None runs each pass over the whole video.
+            desc: show a progress bar of the passes with this title (they take
+                minutes at the paper's 200); None shows nothing.
 
         Returns:
             True if the statistics were computed, False if they were here.
@@ -139,13 +143,17 @@ class LengthStatistics:
             raise ValueError(f'num_passes must be >= 1, got {num_passes}')
         if num_frames == self.trained_frames or (num_frames in self._cache and not refresh):
             return False
-        self._cache[num_frames] = self._compute(num_frames, make_inputs, num_passes, seed,
-                                                chunk_frames)
+        bar = progress(total=num_passes, desc=desc or '', unit='pass', disable=desc is None)
+        try:
+            self._cache[num_frames] = self._compute(num_frames, make_inputs, num_passes,
+                                                    seed, chunk_frames, bar.update)
+        finally:
+            bar.close()
         return True
 
     def _compute(self, num_frames: int, make_inputs: Callable[[], Sequence],
-                 num_passes: int, seed: Optional[int],
-                 chunk_frames: Optional[int]) -> Statistics:
+                 num_passes: int, seed: Optional[int], chunk_frames: Optional[int],
+                 on_pass: Callable[[], object]) -> Statistics:
         generator = self.generator
         named = [(name, m) for name, m in generator.named_modules()
                  if isinstance(m, FrameBatchNorm)]
@@ -178,6 +186,7 @@ class LengthStatistics:
                     else:
                         accumulate_statistics_windowed(generator, *make_inputs(),
                                                        chunk_frames=chunk_frames)
+                    on_pass()
         finally:
             for norm, momentum, sync in zip(norms, momenta, syncs):
                 norm.momentum = momentum

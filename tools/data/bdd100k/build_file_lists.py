@@ -17,11 +17,11 @@ from pathlib import Path
 from hvg.datasets import BDD100KDataset
 from hvg.datasets.file_index import format_list_line
 from hvg.datasets.preparation import read_bad_list
+from hvg.utils.cli import tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(description=__doc__)
     parser.add_argument('data_root', help='the BDD100K folder (holding videos/)')
     parser.add_argument('--split', default='train', help='train or val')
     parser.add_argument('--out', help='the list (default: '

@@ -28,11 +28,11 @@ from pathlib import Path
 from hvg.datasets import KineticsDataset
 from hvg.datasets.file_index import format_list_line
 from hvg.datasets.preparation import read_bad_list
+from hvg.utils.cli import tool_parser
 
 
 def parse_args(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = tool_parser(description=__doc__)
     parser.add_argument('data_root', help='the Kinetics-600 folder')
     parser.add_argument(
         '--split', action='append', required=True, metavar='NAME:CSV:VIDEO_DIR',
