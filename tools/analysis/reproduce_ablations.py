@@ -35,7 +35,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from hvg.utils.atomic_files import atomic_write_text
-from hvg.utils.cli import DictAction, load_config, load_tool, positive_int, writable_file
+from hvg.utils.cli import DictAction, load_config, load_tool, positive_int, tool_parser, writable_file
 
 REPO = osp.abspath(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 CONFIG_DIR = osp.join(REPO, 'configs', 'hvg')
@@ -63,8 +63,7 @@ COLUMNS = ['seed', 'variant', 'window_frames', 'matching_d', 'protocol', 'num_fr
 
 
 def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
-    p = argparse.ArgumentParser(description=__doc__.split('\n')[0],
-                                formatter_class=argparse.ArgumentDefaultsHelpFormatter)
+    p = tool_parser(description=__doc__.split('\n')[0])
     p.add_argument('--out-dir', default='work_dirs/reproduction',
                    help='checkpoints, scores, done markers, CSV and JSON')
     p.add_argument('--seeds', type=positive_int, default=2, help='seeds 0 .. N-1')
