@@ -35,7 +35,8 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from hvg.utils.atomic_files import atomic_write_text
-from hvg.utils.cli import DictAction, load_config, load_tool, positive_int, tool_parser, writable_file
+from hvg.utils.cli import (DictAction, load_config, load_tool, positive_int, tool_parser,
+                           writable_file)
 
 REPO = osp.abspath(osp.join(osp.dirname(osp.abspath(__file__)), '..', '..'))
 CONFIG_DIR = osp.join(REPO, 'configs', 'hvg')
