@@ -102,8 +102,11 @@ class HVGRunner(Runner):
                      if 'interval' in logger_cfg else '')
             log_file = next((h.baseFilename for h in self.logger.handlers
                              if isinstance(h, logging.FileHandler)), None)
-            self.logger.info(f'training {source}{length} in {osp.abspath(self.work_dir)}'
-                             f'{every}')
+            # the one line of the hidden dumps a distributed run must show
+            ranks = (f' on {self.world_size} processes ({self.launcher} launcher)'
+                     if self.world_size > 1 else '')
+            self.logger.info(f'training {source}{length}{ranks} in '
+                             f'{osp.abspath(self.work_dir)}{every}')
             if log_file:
                 self.logger.info(f'full log (environment, config, hooks): {log_file}; '
                                  'tools/train.py --verbose prints it here too')
