@@ -12,9 +12,10 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
+
+from model_batches import random_batch
 
 import hvg.engine  # noqa: F401 (registers the wrappers and their constructor)
 from hvg.engine.optimizers import MixedPrecisionOptimWrapper, amp_dtype, use_mixed_precision
@@ -55,29 +56,6 @@ def tiny_level(level: int, dtype: str, init_scale: float = 2.0**16):
     return model, build_optim_wrapper(model, cfg.optim_wrapper)
 
 
-def batch_of(model) -> dict:
-    gen = model.generator
-    video = torch.randint(0, 256, (2, 3, gen.num_frames, gen.out_size, gen.out_size),
-                          dtype=torch.uint8)
-    inputs = video
-    if hasattr(gen, 'in_size'):
-        lowres = torch.randint(0, 256, (2, 3, gen.num_frames // gen.temporal_factor,
-                                        gen.in_size, gen.in_size), dtype=torch.uint8)
-        inputs = dict(highres=video, lowres=lowres)
-    return dict(inputs=inputs, data_samples=dict(label=torch.tensor([0, 2])))
-
-
-@pytest.fixture
-def set_iter():
-    hub = MessageHub.get_current_instance()
-    saved = hub.runtime_info.get('iter')
-    yield lambda iteration: hub.update_info('iter', iteration)
-    if saved is None:
-        hub.runtime_info.pop('iter', None)
-    else:
-        hub.update_info('iter', saved)
-
-
 def params_of(module: nn.Module) -> Dict[str, torch.Tensor]:
     return {k: p.detach().clone() for k, p in module.named_parameters()}
 
@@ -110,17 +88,17 @@ def test_auto_is_bf16_on_the_cpu_and_the_wrapper_scales_only_fp16():
 
 # --- bf16 train steps ----------------------------------------------------------------
 @pytest.mark.parametrize('level', [1, 2])
-def test_bf16_train_steps_are_finite_and_update_both_networks(level, set_iter):
+def test_bf16_train_steps_are_finite_and_update_both_networks(level, at_iteration):
     model, optim_wrapper = tiny_level(level, 'auto')
     assert optim_wrapper['generator'].cast_dtype == torch.bfloat16
-    data = batch_of(model)
+    data = random_batch(model)
     dtypes = conv_output_dtypes(model.discriminator)
     disc, gen = params_of(model.discriminator), params_of(model.generator)
-    set_iter(0)  # a D step only
+    at_iteration(0)  # a D step only
     log_vars = model.train_step(data, optim_wrapper)
     assert dtypes == {torch.bfloat16}  # autocast was on
     assert moved(disc, model.discriminator) and not moved(gen, model.generator)
-    set_iter(1)  # a D step and a G step
+    at_iteration(1)  # a D step and a G step
     log_vars.update(model.train_step(data, optim_wrapper))
     assert moved(gen, model.generator)
     for name in ('loss_disc', 'loss_gen', 'grad_norm_disc', 'grad_norm_gen'):
@@ -132,17 +110,17 @@ def test_bf16_train_steps_are_finite_and_update_both_networks(level, set_iter):
 
 
 # --- fp16: an overflow the scaler skips ----------------------------------------------
-def test_fp16_gradient_overflow_skips_the_step_and_poisons_nothing(set_iter):
+def test_fp16_gradient_overflow_skips_the_step_and_poisons_nothing(at_iteration):
     model, optim_wrapper = tiny_level(1, 'float16', init_scale=16.0)
     d_wrapper = optim_wrapper['discriminator']
     scaler = d_wrapper.loss_scaler
     assert scaler.is_enabled()
-    data = batch_of(model)
+    data = random_batch(model)
     victim = next(p for p in model.discriminator.parameters())
     handle = victim.register_hook(lambda grad: torch.full_like(grad, float('inf')))
     before = {k: v.detach().clone() for k, v in model.state_dict().items()}
     scale = scaler.get_scale()
-    set_iter(0)
+    at_iteration(0)
     log_vars = model.train_step(data, optim_wrapper)
     handle.remove()
     # skipped: not one discriminator weight moved; the scale backed off
@@ -164,25 +142,25 @@ def test_fp16_gradient_overflow_skips_the_step_and_poisons_nothing(set_iter):
     assert torch.isfinite(log_vars['grad_norm_disc'])
 
 
-def test_fp16_nonfinite_loss_is_still_a_nonfinite_event(set_iter):
+def test_fp16_nonfinite_loss_is_still_a_nonfinite_event(at_iteration):
     """A non-finite *loss* is no overflow the scaler can handle: the guard's."""
     model, optim_wrapper = tiny_level(1, 'float16', init_scale=16.0)
-    data = batch_of(model)
+    data = random_batch(model)
     disc = params_of(model.discriminator)
     original = model.loss.disc_loss
     model.loss.disc_loss = lambda real, fake: original(real, fake) * float('nan')
-    set_iter(0)
+    at_iteration(0)
     log_vars = model.train_step(data, optim_wrapper)
     assert log_vars['nonfinite'] == 1 and 'overflow' not in log_vars
     assert not moved(disc, model.discriminator)
 
 
-def test_fp16_dynamic_scale_backs_off_from_natural_overflows_then_trains(set_iter):
+def test_fp16_dynamic_scale_backs_off_from_natural_overflows_then_trains(at_iteration):
     """GradScaler's default start (2^16) overflows the first steps for real:
     each is skipped and logged, never fatal, until the scale fits."""
     model, optim_wrapper = tiny_level(1, 'float16')
-    data = batch_of(model)
-    set_iter(0)
+    data = random_batch(model)
+    at_iteration(0)
     overflows = 0
     for _ in range(8):
         disc = params_of(model.discriminator)

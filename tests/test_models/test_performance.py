@@ -8,9 +8,10 @@ import pytest
 import torch
 import torch.nn as nn
 from mmengine.config import Config
-from mmengine.logging import MessageHub
 from mmengine.optim import build_optim_wrapper
 from mmengine.registry import init_default_scope
+
+from model_batches import random_batch
 
 import hvg.engine  # noqa: F401 (registers the optim-wrapper constructor)
 from hvg.registry import MODELS
@@ -44,29 +45,6 @@ def build(level: int = 1, **options):
     return model, build_optim_wrapper(model, optim_cfg)
 
 
-def batch_of(model) -> dict:
-    gen = model.generator
-    torch.manual_seed(1)
-    inputs = torch.randint(0, 256, (2, 3, gen.num_frames, gen.out_size, gen.out_size),
-                           dtype=torch.uint8)
-    if hasattr(gen, 'in_size'):
-        lowres = torch.randint(0, 256, (2, 3, gen.num_frames // gen.temporal_factor,
-                                        gen.in_size, gen.in_size), dtype=torch.uint8)
-        inputs = dict(highres=inputs, lowres=lowres)
-    return dict(inputs=inputs, data_samples=dict(label=torch.tensor([0, 2])))
-
-
-@pytest.fixture
-def at_iteration():
-    hub = MessageHub.get_current_instance()
-    saved = hub.runtime_info.get('iter')
-    yield lambda iteration: hub.update_info('iter', iteration)
-    if saved is None:
-        hub.runtime_info.pop('iter', None)
-    else:
-        hub.update_info('iter', saved)
-
-
 def conv_weights(model: nn.Module) -> List[torch.Tensor]:
     return [p for p in model.parameters() if p.dim() in (4, 5)]
 
@@ -82,7 +60,7 @@ def test_channels_last_weights_train_like_contiguous_ones(level, at_iteration):
         assert w.is_contiguous(memory_format=fmt)
     assert not all(w.is_contiguous(memory_format=torch.channels_last)
                    for w in conv_weights(plain) if w.dim() == 4)
-    data = batch_of(plain)
+    data = random_batch(plain)
     for iteration in range(2):  # a D step, then a D step and a G step
         at_iteration(iteration)
         torch.manual_seed(2)
@@ -110,7 +88,7 @@ def test_compile_wraps_every_network_and_keeps_the_state_dict(at_iteration):
     assert compiled.state_dict().keys() == plain.state_dict().keys()
     assert type(compiled.generator) is type(plain.generator)  # in place, not wrapped
     at_iteration(1)  # a D step and a G step: every network runs
-    log_vars = compiled.train_step(batch_of(compiled), optim_wrapper)
+    log_vars = compiled.train_step(random_batch(compiled), optim_wrapper)
     assert torch.isfinite(log_vars['loss_gen']) and torch.isfinite(log_vars['loss_disc'])
     assert len(graphs) >= 3  # at least one graph each: G, spatial D, temporal D
 
