@@ -12,7 +12,7 @@ checkpoints measures the same. The per-length BatchNorm statistics are
 recomputed once first (``--bn-passes`` dummy passes per upsampling level,
 timed apart as ``bn_prepare_s``; appendix A uses 200, which only adds to
 that one-off cost), then ``--repeats`` timed batches of ``--batch-size``
-videos, each with other seeds. ``--level-cfg-options`` override keys of every
+videos, each with other seeds. ``--cfg-options`` override keys of every
 level config (e.g. tiny widths for a CPU check); a key under a part a level
 lacks (level 1 has no matching discriminator) is skipped for that level.
 """
@@ -63,7 +63,7 @@ def main(argv=None) -> None:
     parser.add_argument('--repeats', type=positive_int, default=3)
     parser.add_argument('--bn-passes', type=positive_int, default=2)
     parser.add_argument('--device', default='cuda' if torch.cuda.is_available() else 'cpu')
-    parser.add_argument('--level-cfg-options', nargs='+', action=DictAction,
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction,
                         help='override keys of every level config (--random-weights)')
     parser.add_argument('--json', help='also append the JSON line to this file')
     args = parser.parse_args(argv)
@@ -72,7 +72,7 @@ def main(argv=None) -> None:
 
     cfg = Config.fromfile(args.config)
     if args.random_weights:
-        levels = random_levels(cfg, args.device, args.level_cfg_options or {})
+        levels = random_levels(cfg, args.device, args.cfg_options or {})
         check_chain(levels, [entry['config'] for entry in cfg.hierarchy['levels']])
         hierarchy = Hierarchy(levels, bn_passes=args.bn_passes,
                               bn_batch_size=args.batch_size)

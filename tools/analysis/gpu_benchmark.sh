@@ -103,7 +103,7 @@ step memory_scaling $((LIMIT + 60)) python "$HERE/memory_scaling.py" "${MEM[@]}"
 
 # 4. sampling the 2-level Kinetics hierarchy, 48/128x128, random weights
 LEVEL_OPTS=()
-[ $DRY = 1 ] && LEVEL_OPTS=(--level-cfg-options model.generator.base_channels=2 \
+[ $DRY = 1 ] && LEVEL_OPTS=(--cfg-options model.generator.base_channels=2 \
     model.discriminator.spatial.base_channels=2 model.discriminator.temporal.base_channels=2 \
     model.discriminator.matching.base_channels=2)
 step sampling $LIMIT python "$HERE/benchmark_sampling.py" configs/hvg/hvg2_kinetics_48f_128.py \
