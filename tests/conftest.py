@@ -1,9 +1,16 @@
 """Shared fixtures: small synthetic videos written once per test session."""
+import os
 from pathlib import Path
 from typing import List
 
 import pytest
+import torch
 from video_fixtures import write_corrupt_video, write_synthetic_video
+
+# Under pytest-xdist (README: ``-n 2``) each worker has a core: one torch thread
+# each instead of two workers fighting over two cores with two threads apiece.
+if os.environ.get('PYTEST_XDIST_WORKER'):
+    torch.set_num_threads(1)
 
 SYNTHETIC_NUM_FRAMES = 40
 SYNTHETIC_SHAPE = (48, 64)  # (H, W)
