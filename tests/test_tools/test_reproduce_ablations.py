@@ -56,6 +56,12 @@ def test_study_runs_end_to_end_and_a_rerun_skips_finished_steps(tmp_path, env):
         assert (figures / name).is_file(), name
         assert f'figures/reproduction/{name}' in report
 
+    assert '## Per seed' in report
+    # what people write below the marker survives the rerun, which refreshes the numbers
+    marker = '<!-- Analysis: the text below this line is kept when the report is rewritten. -->'
+    assert report.count(marker) == 1
+    (tmp_path / 'docs' / 'reproduction.md').write_text(report + '\nOur reading of it.\n')
+
     checkpoints = sorted(study.glob('seed0/*/iter_*.pth'))
     assert len(checkpoints) == 3  # level 1 and both variants
     mtimes = [p.stat().st_mtime_ns for p in checkpoints]
@@ -66,7 +72,24 @@ def test_study_runs_end_to_end_and_a_rerun_skips_finished_steps(tmp_path, env):
         assert f'skipping {name} (done)' in again.stdout
     assert 'tools/train.py' not in again.stdout
     assert [p.stat().st_mtime_ns for p in checkpoints] == mtimes
-    assert (tmp_path / 'docs' / 'reproduction.md').is_file()
+    rewritten = (tmp_path / 'docs' / 'reproduction.md').read_text()
+    assert rewritten.count(marker) == 1 and rewritten.endswith('\nOur reading of it.\n')
+    assert '## Table 2' in rewritten
+
+
+def test_verdict_needs_every_seed_and_a_difference_beyond_the_spread():
+    from hvg.utils.cli import load_tool
+    tool = load_tool('analysis/reproduce_ablations.py')
+    # lower is better: 10, 11 beat 20, 21 on both seeds by far more than the spread
+    assert tool.verdict([10, 11], [20, 21], True).startswith('**holds**')
+    # right on average, wrong on one seed
+    assert 'on 1 of 2 seeds' in tool.verdict([10, 30], [20, 21], True)
+    assert 'not shown' in tool.verdict([10, 30], [20, 21], True)
+    # every seed agrees but the difference is inside the spread
+    assert 'not shown' in tool.verdict([10, 40], [11, 41], True)
+    assert 'the opposite direction' in tool.verdict([0.2, 0.3], [0.8, 0.9], False)
+    assert tool.mean_std([6559.4, 8602.1]) == '7,581 ± 1,444'
+    assert tool.mean_std([0.9, 0.8]) == '0.85 ± 0.071'
 
 
 @pytest.mark.parametrize('change, message', [

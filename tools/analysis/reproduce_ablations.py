@@ -49,6 +49,8 @@ VARIANTS: Dict[str, Tuple[str, int, bool]] = {
     '3f_nomd': ('repro/l2_clips_3f_nomd.py', 3, False),
 }
 PROTOCOLS = ('window', 'unrolled')
+# The report is rewritten by every run; the text after this line is kept.
+NOTES_MARKER = '<!-- Analysis: the text below this line is kept when the report is rewritten. -->'
 # The paper's Kinetics-600 numbers (hvg-paper.txt, configs/hvg/README.md):
 # Table 2 is the 3-frame level 2 with / without the matching D.
 PAPER_TABLE2 = {'3f_nomd': dict(window=594.99, unrolled=1037.79),
@@ -277,11 +279,21 @@ def values_of(rows: List[dict], variant: str, protocol: str, key: str) -> List[f
             if r['variant'] == variant and r['protocol'] == protocol and r[key] is not None]
 
 
+def fmt(value: float) -> str:
+    """Values of 100 and more as integers with thousands separators (FVDs, MiB), smaller
+    ones to 3 significant digits: a table a reader can scan without exponents."""
+    if value is None or not np.isfinite(value):
+        return 'n/a'
+    return f'{value:,.0f}' if abs(value) >= 100 else f'{value:.3g}'
+
+
 def mean_std(values: Sequence[float]) -> str:
     if not values:
         return 'n/a'
-    std = np.std(values, ddof=1) if len(values) > 1 else float('nan')
-    return f'{np.mean(values):.3g} ± {std:.2g}' if len(values) > 1 else f'{values[0]:.3g}'
+    if len(values) == 1:
+        return fmt(values[0])
+    std = float(np.std(values, ddof=1))
+    return f'{fmt(float(np.mean(values)))} ± {f"{std:,.0f}" if std >= 100 else f"{std:.2g}"}'
 
 
 def verdict(better: Sequence[float], worse: Sequence[float], lower_is_better: bool) -> str:
@@ -290,15 +302,16 @@ def verdict(better: Sequence[float], worse: Sequence[float], lower_is_better: bo
     if len(better) < 2 or len(better) != len(worse):
         return 'not shown (fewer than 2 seeds)'
     sign = -1 if lower_is_better else 1
-    every = all(sign * (b - w) > 0 for b, w in zip(better, worse))
+    agree = sum(sign * (b - w) > 0 for b, w in zip(better, worse))
     diff = abs(np.mean(better) - np.mean(worse))
     spread = max(np.std(better, ddof=1), np.std(worse, ddof=1))
-    direction = 'paper direction' if sign * (np.mean(better) - np.mean(worse)) > 0 \
-        else 'opposite direction'
-    if every and diff > spread:
-        return f'holds ({direction} on every seed, |Δmean| {diff:.3g} > std {spread:.2g})'
-    return (f'not shown at this scale ({direction} on average, every seed: {every}, '
-            f'|Δmean| {diff:.3g} vs std {spread:.2g})')
+    direction = 'the paper\'s direction' if sign * (np.mean(better) - np.mean(worse)) > 0 \
+        else 'the opposite direction'
+    evidence = (f'{direction} on average, on {agree} of {len(better)} seeds; '
+                f'mean difference {fmt(diff)}, largest std {fmt(spread)}')
+    if agree == len(better) and diff > spread:
+        return f'**holds** ({evidence})'
+    return f'**not shown at this scale** ({evidence})'
 
 
 def psd_ratio_verdict(rows: List[dict], variant: str) -> str:
@@ -311,11 +324,16 @@ def psd_ratio_verdict(rows: List[dict], variant: str) -> str:
     if not gen:
         return 'n/a'
     close = [abs(g / r - 1) <= 0.1 for g, r in zip(gen, real)]
-    text = f'generated last/first {mean_std(gen)}, real {mean_std(real)}: '
+    per_seed = ', '.join(f'{g:.2f}' for g in gen)
+    blurrier = sum(g < 1 for g in gen)
+    text = (f'generated last/first {mean_std(gen)} (per seed {per_seed}), real '
+            f'{mean_std(real)}; the generated last frame has less high-frequency power than '
+            f'the first on {blurrier} of {len(gen)} seeds: ')
     if len(gen) < 2:
         return text + 'not shown (fewer than 2 seeds)'
-    return text + ('holds (within 10% on every seed)' if all(close) else
-                   f'not shown at this scale (within 10% on {sum(close)}/{len(close)} seeds)')
+    return text + ('**holds** (within 10% of the real ratio on every seed)' if all(close) else
+                   f'**not shown at this scale** (within 10% of the real ratio on '
+                   f'{sum(close)} of {len(close)} seeds)')
 
 
 def sample_figure(study: Study, args: argparse.Namespace, path: str) -> Optional[str]:
@@ -351,10 +369,29 @@ def write_csv(rows: List[dict], path: str) -> None:
         writer.writerows(rows)
 
 
+def study_minutes(study: Study) -> float:
+    """The study's compute time: the sum of every step's measured duration (from the
+    done markers), the same figure whether it ran in one go or was resumed."""
+    return sum(result['seconds'] for result in study.results.values()) / 60
+
+
+def kept_notes(report: str) -> str:
+    """The hand-written analysis below NOTES_MARKER in an existing report, so that a
+    rerun refreshes the numbers without deleting what people wrote about them."""
+    if not osp.isfile(report):
+        return '\n' + NOTES_MARKER + '\n'
+    with open(report) as f:
+        text = f.read()
+    return '\n' + NOTES_MARKER + text.split(NOTES_MARKER, 1)[1] if NOTES_MARKER in text \
+        else '\n' + NOTES_MARKER + '\n'
+
+
 def report_text(rows: List[dict], args: argparse.Namespace, links: Dict[str, str],
-                command: str) -> str:
+                command: str, minutes: float) -> str:
     seeds = args.seeds
     ms = lambda v, p, k: mean_std(values_of(rows, v, p, k))  # noqa: E731
+    # memory is measured once per variant (not per seed): one value, no spread
+    once = lambda v, k: fmt(values_of(rows, v, 'unrolled', k)[0])  # noqa: E731
     lines = [
         '# Reproducing the paper\'s ablations at small scale (issue #12)', '',
         f'Measured by `tools/analysis/reproduce_ablations.py` over {seeds} seed(s) '
@@ -366,7 +403,8 @@ def report_text(rows: List[dict], args: argparse.Namespace, links: Dict[str, str
         'videos (for comparing variants with each other, not the 224-px protocol). '
         'Protocols: *window* = level 2 at its training length (`tools/test.py --window`), '
         '*unrolled* = level 2 over all 12 level-1 frames (24 frames).', '',
-        f'Command: `{command}`', '',
+        f'Command: `{command}` ({minutes:.1f} min of steps on this machine, '
+        'the sum of the durations in the done markers).', '',
         f'Data: [CSV]({links["csv"]}) (one row per seed x variant x protocol), '
         f'[JSON]({links["json"]}).', '',
         '## Table 2: matching discriminator (MD vs No MD)', '',
@@ -392,8 +430,8 @@ def report_text(rows: List[dict], args: argparse.Namespace, links: Dict[str, str
     for variant, label, mem in (('3f', '3-frame', '1x'), ('6f', '6-frame', '~2x')):
         if variant in args.variants:
             lines.append(f'| {label} | {ms(variant, "unrolled", "fvd")} | '
-                         f'{ms(variant, "unrolled", "peak_rss_mib")} | '
-                         f'{ms(variant, "unrolled", "step_rss_mib")} | '
+                         f'{once(variant, "peak_rss_mib")} | '
+                         f'{once(variant, "step_rss_mib")} | '
                          f'{PAPER_TABLE3[variant]} | {mem} |')
     lines += ['', 'Memory: peak resident set size of `tools/analysis/benchmark_train.py` '
               '(one fresh process per variant: the level\'s own D and G steps on a synthetic '
@@ -424,6 +462,17 @@ def report_text(rows: List[dict], args: argparse.Namespace, links: Dict[str, str
         lines.append(f'- (c) {variant}, unrolled, high-frequency PSD power (upper half of '
                      'the frequencies) of the last vs the first frame: '
                      + psd_ratio_verdict(rows, variant))
+    lines += ['', '## Per seed (unrolled protocol)', '',
+              'Every seed trains its own level 1 and, on it, every variant; a direction '
+              'that flips between seeds is noise at this scale.', '',
+              '| seed | variant | FVD | grounding corr | HF power last/first |',
+              '|---|---|---|---|---|']
+    for row in sorted((r for r in rows if r['protocol'] == 'unrolled'),
+                      key=lambda r: (r['seed'], r['variant'])):
+        ratio = (row['psd_high_last'] / row['psd_high_first']
+                 if row['psd_high_last'] and row['psd_high_first'] else None)
+        lines.append(f'| {row["seed"]} | {row["variant"]} | {fmt(row["fvd"])} | '
+                     f'{fmt(row["grounding_corr_mean"])} | {fmt(ratio)} |')
     lines += ['', '## Figures', '']
     if links.get('psd'):
         lines += [f'PSD at the first, middle and last unrolled frame, generated vs real '
@@ -457,7 +506,8 @@ def write_outputs(study: Study, args: argparse.Namespace, command: str) -> None:
     sample = sample_figure(study, args, osp.join(assets, 'sample_nomd_vs_md.png'))
     if sample:
         links['sample'] = rel(sample)
-    atomic_write_text(args.report, report_text(rows, args, links, command))
+    text = report_text(rows, args, links, command, study_minutes(study))
+    atomic_write_text(args.report, text + kept_notes(args.report))
     print(f'[repro] wrote {osp.join(args.out_dir, "results.csv")}, {args.report}', flush=True)
 
 
