@@ -293,7 +293,8 @@ def mean_std(values: Sequence[float]) -> str:
     if len(values) == 1:
         return fmt(values[0])
     std = float(np.std(values, ddof=1))
-    return f'{fmt(float(np.mean(values)))} ± {f"{std:,.0f}" if std >= 100 else f"{std:.2g}"}'
+    spread = f'{std:,.0f}' if std >= 100 else '0' if std < 1e-9 else f'{std:.2g}'
+    return f'{fmt(float(np.mean(values)))} ± {spread}'
 
 
 def verdict(better: Sequence[float], worse: Sequence[float], lower_is_better: bool) -> str:
@@ -305,9 +306,9 @@ def verdict(better: Sequence[float], worse: Sequence[float], lower_is_better: bo
     agree = sum(sign * (b - w) > 0 for b, w in zip(better, worse))
     diff = abs(np.mean(better) - np.mean(worse))
     spread = max(np.std(better, ddof=1), np.std(worse, ddof=1))
-    direction = 'the paper\'s direction' if sign * (np.mean(better) - np.mean(worse)) > 0 \
-        else 'the opposite direction'
-    evidence = (f'{direction} on average, on {agree} of {len(better)} seeds; '
+    on_average = 'and on average' if sign * (np.mean(better) - np.mean(worse)) > 0 \
+        else 'the opposite on average'
+    evidence = (f'the paper\'s direction on {agree} of {len(better)} seeds, {on_average}; '
                 f'mean difference {fmt(diff)}, largest std {fmt(spread)}')
     if agree == len(better) and diff > spread:
         return f'**holds** ({evidence})'
