@@ -379,12 +379,12 @@ def study_minutes(study: Study) -> float:
 def kept_notes(report: str) -> str:
     """The hand-written analysis below NOTES_MARKER in an existing report, so that a
     rerun refreshes the numbers without deleting what people wrote about them."""
-    if not osp.isfile(report):
-        return '\n' + NOTES_MARKER + '\n'
-    with open(report) as f:
-        text = f.read()
-    return '\n' + NOTES_MARKER + text.split(NOTES_MARKER, 1)[1] if NOTES_MARKER in text \
-        else '\n' + NOTES_MARKER + '\n'
+    text = ''
+    if osp.isfile(report):
+        with open(report) as f:
+            text = f.read()
+    notes = text.split(NOTES_MARKER, 1)[1] if NOTES_MARKER in text else '\n'
+    return '\n' + NOTES_MARKER + notes
 
 
 def report_text(rows: List[dict], args: argparse.Namespace, links: Dict[str, str],
