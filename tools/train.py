@@ -20,7 +20,7 @@ from hvg.engine.resume_check import ResumeConfigError, check_resume
 from hvg.models.lowres_sources import check_lowres_source
 from hvg.utils.cli import DictAction, non_negative_int, tool_parser
 from hvg.utils.config_checks import check_clip_shape, check_train_config
-from hvg.utils.dist import init_launcher
+from hvg.utils.dist import finish_launcher, init_launcher
 from hvg.utils.safe_checkpoint import UnsafeCheckpointError
 
 
@@ -118,6 +118,10 @@ def main(argv=None) -> None:
     except (NonFiniteError, VideoReadFailureError, CheckpointSaveError,
             CheckpointResumeError, UnsafeCheckpointError) as error:
         raise SystemExit(f'error: {error}')
+    # Close the process group before the interpreter exits: left to exit-time
+    # teardown, gloo's threads can abort a rank ("terminate called without an
+    # active exception", SIGABRT) after every checkpoint is written.
+    finish_launcher()
 
 
 if __name__ == '__main__':
