@@ -4,14 +4,15 @@ The clip shape is said twice in a level config: by the data pipeline (what
 the dataset decodes) and by the generator (what it makes). When they differ
 the run would train silently on the wrong shape, or fail deep inside a
 discriminator minutes later; ``check_clip_shape`` says so in the user's terms.
-``check_train_config`` refuses a schedule that cannot run and hook arguments
-that no hook takes.
+``check_train_config`` refuses a schedule that cannot run, and hook and loop
+arguments (``train_cfg`` / ``val_cfg`` / ``test_cfg``) that no hook or loop
+takes.
 """
 import difflib
 import inspect
 from typing import Any, List, Optional
 
-from hvg.registry import HOOKS
+from hvg.registry import HOOKS, LOOPS
 
 
 def _step(pipeline: List[dict], *types: str) -> Optional[dict]:
@@ -119,6 +120,42 @@ def hook_argument_errors(cfg: Any) -> List[str]:
     return errors
 
 
+# mmengine's defaults when a loop config names no ``type`` (``Runner.build_*_loop``)
+_DEFAULT_LOOPS = {'train_cfg': 'IterBasedTrainLoop', 'val_cfg': 'ValLoop',
+                  'test_cfg': 'TestLoop'}
+# Arguments the Runner passes to a loop itself, or reads from its config.
+_RUNNER_LOOP_KEYS = frozenset({'type', 'runner', 'dataloader', 'evaluator', 'by_epoch'})
+
+
+def loop_argument_errors(cfg: Any) -> List[str]:
+    """Unknown loop types and arguments of ``train_cfg`` / ``val_cfg`` / ``test_cfg``.
+
+    mmengine builds the loops in ``Runner.train()``, after the model, the
+    datasets and the hooks: a misspelt ``max_iter`` is a bare ``TypeError`` there.
+    """
+    errors = []
+    for key, default in _DEFAULT_LOOPS.items():
+        loop = cfg.get(key)
+        if not isinstance(loop, dict):
+            continue  # None: no such loop; a built loop object is checked by Python
+        name = loop.get('type')
+        if name is None:
+            name = ('EpochBasedTrainLoop' if key == 'train_cfg' and loop.get('by_epoch')
+                    else default)
+        cls = name if isinstance(name, type) else LOOPS.get(name)
+        if cls is None:
+            errors.append(f'{key}.type: no loop type {name!r} is registered')
+            continue
+        accepted = _accepted_kwargs(cls)
+        if accepted is None:
+            continue
+        for arg in sorted(set(loop) - _RUNNER_LOOP_KEYS - accepted):
+            close = difflib.get_close_matches(arg, sorted(accepted), n=1)
+            errors.append(f'{key}.{arg}: {cls.__name__} has no argument {arg!r}'
+                          + (f' (did you mean {close[0]!r}?)' if close else ''))
+    return errors
+
+
 def schedule_errors(cfg: Any) -> List[str]:
     """Non-positive lengths and intervals in ``train_cfg``."""
     train_cfg = cfg.get('train_cfg') or {}
@@ -132,7 +169,7 @@ def schedule_errors(cfg: Any) -> List[str]:
 
 
 def check_train_config(cfg: Any, name: str = 'the config') -> None:
-    """Raise ``ValueError`` for a schedule or a hook the run would trip on later."""
-    problems = schedule_errors(cfg) + hook_argument_errors(cfg)
+    """Raise ``ValueError`` for a schedule, a hook or a loop the run would trip on later."""
+    problems = schedule_errors(cfg) + hook_argument_errors(cfg) + loop_argument_errors(cfg)
     if problems:
         raise ValueError(f'{name}: ' + '; '.join(problems))

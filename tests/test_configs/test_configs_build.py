@@ -97,6 +97,15 @@ def test_config_loads_and_its_model_builds(path):
     assert video.abs().max() <= 1
 
 
+@pytest.mark.parametrize('path', CONFIGS, ids=lambda p: p.stem)
+def test_config_passes_the_train_tools_checks(path):
+    """Every shipped config's hooks, loops and schedule pass ``tools/train.py``'s checks."""
+    from hvg.utils.config_checks import check_clip_shape, check_train_config
+    cfg = Config.fromfile(str(path))
+    check_train_config(cfg, path.name)
+    check_clip_shape(cfg, path.name)
+
+
 def test_kinetics_config_is_class_conditional_24_frames_32px_stride_8():
     cfg = tiny_config(KINETICS)
     assert cfg.model.num_classes == 600  # said once, at the level

@@ -86,8 +86,11 @@ def test_test_tool_refuses_an_unwritable_out_before_sampling(tmp_path, capsys):
     ('train_cfg.max_iters=0', 'train_cfg.max_iters must be an integer >= 1, got 0'),
     ('train_cfg.val_interval=0', 'train_cfg.val_interval must be an integer >= 1'),
     ('default_hooks.logger.type=NoSuchHook', "no hook type 'NoSuchHook' is registered"),
+    ('train_cfg.max_iter=5', "train_cfg.max_iter: IterBasedTrainLoop has no argument "
+     "'max_iter' (did you mean 'max_iters'?)"),
+    ('train_cfg.type=NoSuchLoop', "train_cfg.type: no loop type 'NoSuchLoop' is registered"),
 ])
-def test_train_tool_refuses_unknown_hook_arguments_and_empty_schedules(
+def test_train_tool_refuses_unknown_hook_and_loop_arguments_and_empty_schedules(
         option, says, tmp_path, capsys):
     work_dir = tmp_path / 'work'
     shown = refused(load_tool('train.py'),
