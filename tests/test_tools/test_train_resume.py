@@ -28,13 +28,13 @@ def env(tmp_path_factory) -> dict:
 
 
 def train(work_dir: Path, options: List[str], env: dict, resume: bool = False,
-          procs: int = 1):
+          procs: int = 1, config: Path = DEMO_CONFIG):
     args = ['--work-dir', str(work_dir), *(['--resume'] if resume else []),
             '--cfg-options', *options]
     if procs == 1:
-        cmd = [sys.executable, 'tools/train.py', str(DEMO_CONFIG), *args]
+        cmd = [sys.executable, 'tools/train.py', str(config), *args]
     else:
-        cmd = ['bash', 'tools/dist_train.sh', str(DEMO_CONFIG), str(procs), *args]
+        cmd = ['bash', 'tools/dist_train.sh', str(config), str(procs), *args]
         env = dict(env, MASTER_PORT=str(free_port()))
     return run_tool(cmd, env)
 
@@ -79,6 +79,29 @@ def test_killed_and_resumed_run_ends_bit_identical(procs, tmp_path, env):
     assert got['resume_state']['world_size'] == procs
     assert len(got['resume_state']['rng']) == procs
     assert all(set(rank) >= {'python', 'numpy', 'torch'} for rank in got['resume_state']['rng'])
+
+
+def test_a_resumed_run_with_weight_ema_ends_bit_identical(tmp_path, env):
+    """mmengine's EMAHook beside ExactResumeHook: raw and averaged weights continue."""
+    config = tmp_path / 'demo_l1_ema.py'
+    config.write_text(f"_base_ = ['{DEMO_CONFIG}']\n"
+                      "custom_hooks = [dict(type='EMAHook', momentum=0.02, "
+                      "update_buffers=False)]\n")
+    whole, resumed = tmp_path / 'whole', tmp_path / 'resumed'
+    result = train(whole, tiny_options(4), env, config=config)
+    assert result.returncode == 0, result.stdout[-8000:]
+    killed_after_checkpoint(resumed, whole, 2)
+    result = train(resumed, tiny_options(4), env, resume=True, config=config)
+    assert result.returncode == 0, result.stdout[-8000:]
+    assert 'RNG states of iteration 2 restored' in result.stdout
+
+    want, got = load(whole / 'iter_4.pth'), load(resumed / 'iter_4.pth')
+    for key in ('state_dict', 'ema_state_dict'):  # EMAHook: averaged / raw weights
+        assert differing(load(whole / 'iter_2.pth')[key], want[key]), key
+        assert differing(want[key], got[key]) == [], key
+    raw = {k[len('module.'):]: v for k, v in want['ema_state_dict'].items()
+           if k.startswith('module.')}
+    assert differing(want['state_dict'], raw)  # two sets of weights, not one
 
 
 def test_resume_with_another_width_is_refused_before_any_file_is_touched(tmp_path, env):
