@@ -98,6 +98,23 @@ def _accepted_kwargs(cls: type) -> Optional[set]:
     return names
 
 
+def _argument_errors(where: str, kind: str, registry, args: dict,
+                     name: Any, consumed: frozenset) -> List[str]:
+    """Is ``name`` a registered ``kind`` (hook, loop) taking every key of ``args``?"""
+    cls = name if isinstance(name, type) else registry.get(name)
+    if cls is None:
+        return [f'{where}: no {kind} type {name!r} is registered']
+    accepted = _accepted_kwargs(cls)
+    if accepted is None:
+        return []
+    errors = []
+    for key in sorted(set(args) - consumed - accepted):
+        close = difflib.get_close_matches(key, sorted(accepted), n=1)
+        errors.append(f'{where}.{key}: {cls.__name__} has no argument {key!r}'
+                      + (f' (did you mean {close[0]!r}?)' if close else ''))
+    return errors
+
+
 def hook_argument_errors(cfg: Any) -> List[str]:
     """Unknown hook types and arguments of ``default_hooks`` / ``custom_hooks``."""
     named = [(f'default_hooks.{k}', v) for k, v in (cfg.get('default_hooks') or {}).items()]
@@ -106,17 +123,7 @@ def hook_argument_errors(cfg: Any) -> List[str]:
     for where, hook in named:
         if not isinstance(hook, dict) or 'type' not in hook:
             continue  # None disables a default hook; a built hook object is checked by Python
-        cls = hook['type'] if isinstance(hook['type'], type) else HOOKS.get(hook['type'])
-        if cls is None:
-            errors.append(f'{where}: no hook type {hook["type"]!r} is registered')
-            continue
-        accepted = _accepted_kwargs(cls)
-        if accepted is None:
-            continue
-        for key in sorted(set(hook) - _RUNNER_HOOK_KEYS - accepted):
-            close = difflib.get_close_matches(key, sorted(accepted), n=1)
-            errors.append(f'{where}.{key}: {cls.__name__} has no argument {key!r}'
-                          + (f' (did you mean {close[0]!r}?)' if close else ''))
+        errors += _argument_errors(where, 'hook', HOOKS, hook, hook['type'], _RUNNER_HOOK_KEYS)
     return errors
 
 
@@ -142,17 +149,7 @@ def loop_argument_errors(cfg: Any) -> List[str]:
         if name is None:
             name = ('EpochBasedTrainLoop' if key == 'train_cfg' and loop.get('by_epoch')
                     else default)
-        cls = name if isinstance(name, type) else LOOPS.get(name)
-        if cls is None:
-            errors.append(f'{key}.type: no loop type {name!r} is registered')
-            continue
-        accepted = _accepted_kwargs(cls)
-        if accepted is None:
-            continue
-        for arg in sorted(set(loop) - _RUNNER_LOOP_KEYS - accepted):
-            close = difflib.get_close_matches(arg, sorted(accepted), n=1)
-            errors.append(f'{key}.{arg}: {cls.__name__} has no argument {arg!r}'
-                          + (f' (did you mean {close[0]!r}?)' if close else ''))
+        errors += _argument_errors(key, 'loop', LOOPS, loop, name, _RUNNER_LOOP_KEYS)
     return errors
 
 

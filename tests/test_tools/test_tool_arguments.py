@@ -88,7 +88,7 @@ def test_test_tool_refuses_an_unwritable_out_before_sampling(tmp_path, capsys):
     ('default_hooks.logger.type=NoSuchHook', "no hook type 'NoSuchHook' is registered"),
     ('train_cfg.max_iter=5', "train_cfg.max_iter: IterBasedTrainLoop has no argument "
      "'max_iter' (did you mean 'max_iters'?)"),
-    ('train_cfg.type=NoSuchLoop', "train_cfg.type: no loop type 'NoSuchLoop' is registered"),
+    ('train_cfg.type=NoSuchLoop', "train_cfg: no loop type 'NoSuchLoop' is registered"),
 ])
 def test_train_tool_refuses_unknown_hook_and_loop_arguments_and_empty_schedules(
         option, says, tmp_path, capsys):

@@ -59,18 +59,22 @@ def differing(a: Dict[str, torch.Tensor], b: Dict[str, torch.Tensor]) -> List[st
     return [k for k in a if not torch.equal(a[k], b[k])]
 
 
-@pytest.mark.parametrize('procs', [1, 2])
-def test_killed_and_resumed_run_ends_bit_identical(procs, tmp_path, env):
+def whole_and_resumed(tmp_path: Path, env: dict, **train_kwargs) -> tuple:
+    """Checkpoints 2 and 4 of a 4-iteration run, and 4 of the run resumed from 2."""
     whole, resumed = tmp_path / 'whole', tmp_path / 'resumed'
-    result = train(whole, tiny_options(4), env, procs=procs)
+    result = train(whole, tiny_options(4), env, **train_kwargs)
     assert result.returncode == 0, result.stdout[-8000:]
     killed_after_checkpoint(resumed, whole, 2)
-    result = train(resumed, tiny_options(4), env, resume=True, procs=procs)
+    result = train(resumed, tiny_options(4), env, resume=True, **train_kwargs)
     assert result.returncode == 0, result.stdout[-8000:]
     assert 'RNG states of iteration 2 restored' in result.stdout
+    return load(whole / 'iter_2.pth'), load(whole / 'iter_4.pth'), load(resumed / 'iter_4.pth')
 
-    want, got = load(whole / 'iter_4.pth'), load(resumed / 'iter_4.pth')
-    assert differing(load(whole / 'iter_2.pth')['state_dict'], want['state_dict'])
+
+@pytest.mark.parametrize('procs', [1, 2])
+def test_killed_and_resumed_run_ends_bit_identical(procs, tmp_path, env):
+    before, want, got = whole_and_resumed(tmp_path, env, procs=procs)
+    assert differing(before['state_dict'], want['state_dict'])
     assert differing(want['state_dict'], got['state_dict']) == []
     for net in ('generator', 'discriminator'):
         for i, state in want['optimizer'][net]['state'].items():
@@ -87,17 +91,9 @@ def test_a_resumed_run_with_weight_ema_ends_bit_identical(tmp_path, env):
     config.write_text(f"_base_ = ['{DEMO_CONFIG}']\n"
                       "custom_hooks = [dict(type='EMAHook', momentum=0.02, "
                       "update_buffers=False)]\n")
-    whole, resumed = tmp_path / 'whole', tmp_path / 'resumed'
-    result = train(whole, tiny_options(4), env, config=config)
-    assert result.returncode == 0, result.stdout[-8000:]
-    killed_after_checkpoint(resumed, whole, 2)
-    result = train(resumed, tiny_options(4), env, resume=True, config=config)
-    assert result.returncode == 0, result.stdout[-8000:]
-    assert 'RNG states of iteration 2 restored' in result.stdout
-
-    want, got = load(whole / 'iter_4.pth'), load(resumed / 'iter_4.pth')
+    before, want, got = whole_and_resumed(tmp_path, env, config=config)
     for key in ('state_dict', 'ema_state_dict'):  # EMAHook: averaged / raw weights
-        assert differing(load(whole / 'iter_2.pth')[key], want[key]), key
+        assert differing(before[key], want[key]), key
         assert differing(want[key], got[key]) == [], key
     raw = {k[len('module.'):]: v for k, v in want['ema_state_dict'].items()
            if k.startswith('module.')}
