@@ -23,7 +23,7 @@ num_frames = 12
 #   the discriminators do not memorise three clips.
 model = dict(
     num_classes=num_classes,
-    augment=dict(type='DiffAugment'),
+    augment=dict(type='DiffAugment', policy=('color', 'translation', 'cutout')),
     generator=dict(
         num_frames=num_frames, out_size=32, base_channels=8,
         channel_mults=(4, 4, 2, 1), noise_dim=64, class_embed_dim=32,

@@ -22,7 +22,7 @@ model = dict(
     # residuals, initialised at unit scale per channel; normalised, each of
     # the C channels gets ~1/sqrt(C) of the input and level 2 learns to
     # follow its input several times more slowly.
-    augment=dict(type='DiffAugment'),
+    augment=dict(type='DiffAugment', policy=('color', 'translation', 'cutout')),
     generator=dict(
         num_frames=8, in_size=32, out_size=64, base_channels=8,
         channel_mults=(4, 4, 2, 2, 1), noise_dim=64, class_embed_dim=32,
