@@ -161,7 +161,20 @@ def score(checkpoints, args, with_classes: bool) -> dict:
         return json.load(f)['metrics']
 
 
-def print_scores(values: dict) -> None:
+def class_breakdown(values: dict, classes) -> str:
+    """'bikes 15/16, carphone 2/16 (taken for bigbuckbunny), ...' from the per-class keys."""
+    parts = []
+    for c, name in enumerate(classes):
+        share = values.get(f'level1/class_consistency/{c}')
+        if share is None:
+            continue
+        confused = values.get(f'level1/confused_as/{c}', -1)
+        miss = f' (misses taken for {classes[confused]})' if confused >= 0 else ''
+        parts.append(f'{name} {share:.0%}{miss}')
+    return ', '.join(parts)
+
+
+def print_scores(values: dict, classes) -> None:
     g = 'level2/grounding'
     print(f'[demo] level-2 grounding (unrolled, {values.get(g + "_num_pairs")} samples): '
           f'correlation {values[g + "_corr_mean"]:.3f} (10th percentile '
@@ -173,6 +186,9 @@ def print_scores(values: dict) -> None:
         print(f'[demo] level-1 class consistency: {values[c]:.1%} of samples classified as '
               f'their class (real held-out clips: '
               f'{values["level1/real_heldout_accuracy"]:.1%})')
+        breakdown = class_breakdown(values, classes)
+        if breakdown:
+            print(f'[demo]   per class: {breakdown}')
 
 
 def main(argv=None) -> None:
@@ -214,7 +230,7 @@ def main(argv=None) -> None:
     print(f'\n[demo] done in {time.time() - start:.0f} s: {names[0]} frames, '
           f'{names[1]} frames with level 2 unrolled over all of level 1 (rows: '
           f'{", ".join(classes)}).')
-    print_scores(values)
+    print_scores(values, classes)
     for path in paths:
         print(f'  {path}')
     print(f'  scores: {osp.abspath(osp.join(args.work_dir, "scores.json"))}')

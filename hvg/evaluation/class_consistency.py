@@ -25,12 +25,19 @@ Protocol (docs/metrics.md):
 - **Split**: deterministic by clip index: clip ``i`` is held out when
   ``i % heldout_every == heldout_every - 1`` (every 4th by default), the
   others fit the classifier.
+- **Per class** (up to ``PER_CLASS_LIMIT`` classes): the consistency of
+  each class's samples and the class most of its misses went to, so that
+  a low figure says *which* class fails and what it looks like instead (one
+  log key per class: above the limit, e.g. Kinetics-600, only the totals).
 """
 from typing import Dict, List, Optional, Sequence
 
 import numpy as np
 import torch
 from torch import Tensor
+
+# per-class results (two keys a class) up to this many classes
+PER_CLASS_LIMIT = 20
 
 
 def _array(values, dtype=np.float64) -> np.ndarray:
@@ -161,6 +168,8 @@ class ClassConsistency:
         self.classifier = NearestClassMean()
         self._heldout: List[tuple] = []
         self.counts = dict(real_correct=0, real_heldout=0, fake_correct=0, fake=0)
+        # (generated for, classified as) -> count, for the per-class results
+        self.confusion: Dict[tuple, int] = {}
         self.finished = False
 
     def add_real(self, features, labels, indices: Sequence[int]) -> None:
@@ -195,11 +204,66 @@ class ClassConsistency:
         if not self.finished:
             self.finish_real()
         y = _array(labels, np.int64)
-        self.counts['fake_correct'] += int((self.classifier.predict(features) == y).sum())
+        predicted = self.classifier.predict(features)
+        self.counts['fake_correct'] += int((predicted == y).sum())
         self.counts['fake'] += len(y)
+        for pair in zip(y.tolist(), predicted.tolist()):
+            self.confusion[pair] = self.confusion.get(pair, 0) + 1
+
+    def reset_fake(self) -> None:
+        """Forget the generated videos scored; keep the classifier and its ceiling."""
+        self.counts.update(fake=0, fake_correct=0)
+        self.confusion.clear()
+
+    def confusion_matrix(self) -> np.ndarray:
+        """``(K, K)`` counts over ranks: row = class generated for, column = classified as.
+
+        ``K`` and the order are the classifier's classes (every rank's, after
+        ``finish_real``); a label the classifier was not fitted on is refused.
+        """
+        from mmengine.dist import all_reduce, get_world_size
+        classes = self.classifier.classes
+        index = {c: i for i, c in enumerate(classes)}
+        matrix = np.zeros((len(classes), len(classes)))
+        for (label, predicted), n in self.confusion.items():
+            if label not in index:
+                raise ValueError(f'samples were generated for class {label}, which no '
+                                 f'real clip has (classes {classes})')
+            matrix[index[label], index[predicted]] += n
+        if get_world_size() > 1:
+            tensor = torch.from_numpy(matrix)
+            all_reduce(tensor, op='sum')
+            matrix = tensor.numpy()
+        return matrix.astype(np.int64)
+
+    def per_class(self) -> Dict[str, float]:
+        """``class_consistency/{c}`` and ``confused_as/{c}`` (-1: no miss) per class.
+
+        For the classes samples were generated for; empty above
+        ``PER_CLASS_LIMIT`` classes (every rank decides alike: the classes
+        are the classifier's).
+        """
+        classes = self.classifier.classes
+        if len(classes) > PER_CLASS_LIMIT:
+            return {}
+        matrix = self.confusion_matrix()
+        values = {}
+        for i, c in enumerate(classes):
+            total = int(matrix[i].sum())
+            if not total:
+                continue
+            misses = matrix[i].copy()
+            misses[i] = 0
+            values[f'class_consistency/{c}'] = matrix[i, i] / total
+            values[f'confused_as/{c}'] = classes[int(misses.argmax())] if misses.any() else -1
+        return values
 
     def result(self) -> Dict[str, float]:
-        """``class_consistency``, ``real_heldout_accuracy`` and the counts."""
+        """``class_consistency``, ``real_heldout_accuracy``, the counts, and per class.
+
+        Per class (``per_class``): ``class_consistency/{c}`` and
+        ``confused_as/{c}``, the class most of its misses were taken for.
+        """
         from mmengine.dist import all_reduce, get_world_size
         counts = dict(self.counts)
         if get_world_size() > 1:
@@ -213,7 +277,7 @@ class ClassConsistency:
                     real_heldout_accuracy=(counts['real_correct'] / counts['real_heldout']
                                            if counts['real_heldout'] else float('nan')),
                     num_fake=counts['fake'], num_real_fit=self.classifier.count,
-                    num_real_heldout=counts['real_heldout'])
+                    num_real_heldout=counts['real_heldout'], **self.per_class())
 
 
 def _features(extractor, videos: Tensor) -> np.ndarray:
@@ -237,7 +301,8 @@ def class_consistency(extractor, real_videos: Tensor, real_labels, fake_videos: 
 
     Returns:
         ``dict(class_consistency, real_heldout_accuracy, num_fake,
-        num_real_fit, num_real_heldout)``.
+        num_real_fit, num_real_heldout)`` and the per-class keys of
+        ``ClassConsistency.result``.
 
     Example:
         >>> extractor = I3DExtractor('work_dirs/i3d/i3d_k400.pth', size=112)

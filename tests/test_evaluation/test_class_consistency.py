@@ -58,8 +58,10 @@ def test_class_consistency_is_one_for_real_clips_and_chance_for_shuffled_labels(
     fake_labels = np.array([0, 1, 2] * 5)
     fake = coloured_clips(fake_labels, seed=2)  # other clips of the same classes
     good = class_consistency(extractor, real, real_labels, fake, fake_labels)
+    per_class = {f'{key}/{c}': value for c in range(3)
+                 for key, value in (('class_consistency', 1.0), ('confused_as', -1))}
     assert good == dict(class_consistency=1.0, real_heldout_accuracy=1.0, num_fake=15,
-                        num_real_fit=9, num_real_heldout=3)
+                        num_real_fit=9, num_real_heldout=3, **per_class)
     shuffled = np.random.default_rng(0).permutation(fake_labels)
     chance = float((shuffled == fake_labels).mean())
     assert chance < 0.5
@@ -71,6 +73,30 @@ def test_class_consistency_is_one_for_real_clips_and_chance_for_shuffled_labels(
     assert as_float == bad
     with pytest.raises(ValueError, match='at least 2 classes'):
         class_consistency(extractor, real, [0] * 12, fake, fake_labels)
+
+
+def test_per_class_results_say_which_class_fails_and_what_it_is_taken_for(i3d_file):
+    extractor = I3DExtractor(i3d_file, size=64, batch_size=6)
+    real_labels = [0, 1, 2] * 4
+    real = coloured_clips(real_labels, seed=1)
+    generated_for = [0, 1, 2] * 5
+    looks_like = [0, 1, 1] * 5  # every class-2 sample is a class-1 square
+    values = class_consistency(extractor, real, real_labels,
+                               coloured_clips(looks_like, seed=2), generated_for)
+    assert values['class_consistency'] == pytest.approx(2 / 3)
+    assert [values[f'class_consistency/{c}'] for c in range(3)] == [1.0, 1.0, 0.0]
+    assert [values[f'confused_as/{c}'] for c in range(3)] == [-1, -1, 1]
+    # above the limit only the totals are reported (one log key per class)
+    score = ClassConsistency()
+    features = np.eye(30)[np.arange(60) % 30] * 10
+    score.add_real(features, np.arange(60) % 30, range(60))
+    score.add_fake(features[:30], np.arange(30))
+    result = score.result()
+    assert result['class_consistency'] == 1.0
+    assert not [k for k in result if '/' in k]
+    assert score.confusion_matrix().trace() == 30
+    score.reset_fake()
+    assert not score.confusion and score.counts['fake'] == 0
 
 
 def test_class_consistency_metric_caches_the_classifier(i3d_file):
@@ -90,6 +116,8 @@ def test_class_consistency_metric_caches_the_classifier(i3d_file):
     metric.process(None, [dict(fake=v, label=c) for v, c in zip(fake, wrong)])
     again = metric.evaluate()
     assert again['video/class_consistency'] == 0.0
+    # the per-class results are of this evaluation's samples only
+    assert again['video/class_consistency/0'] == 0.0 and again['video/confused_as/0'] == 2
     assert again['video/real_heldout_accuracy'] == 1.0 and again['video/num_real_fit'] == 9
     with pytest.raises(ValueError, match='label -1'):
         metric.process(None, [dict(fake=fake[0], label=-1)])

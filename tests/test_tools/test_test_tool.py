@@ -245,6 +245,7 @@ def test_level_metrics_one_process_and_two_gloo_ranks_agree(inputs, tmp_path, en
     assert dist['level2/grounding_num_real_pairs'] == 8
     compared = [k for k in single if 'mismatched' not in k]
     assert 'level1/class_consistency' in compared
+    assert [k for k in compared if k.startswith('level1/class_consistency/')]  # per class
     for key in compared:
         assert dist[key] == pytest.approx(single[key], rel=1e-4, abs=1e-6), key
 

@@ -237,6 +237,12 @@ def test_demo_trains_both_levels_and_writes_playable_videos(tmp_path, env):
     assert 'level-1 class consistency' in result.stdout
     scores = json.loads((tmp_path / 'scores.json').read_text())['metrics']
     assert 0 <= scores['level1/class_consistency'] <= 1
+    # and which class its misses are, by name (6 samples of random classes)
+    drawn = [c for c in range(3) if f'level1/class_consistency/{c}' in scores]
+    assert drawn and '[demo]   per class: ' in result.stdout
+    names = ('bikes', 'bigbuckbunny', 'carphone')
+    breakdown = result.stdout.split('[demo]   per class: ')[1].splitlines()[0]
+    assert [name for name in names if f'{name} ' in breakdown] == [names[c] for c in drawn]
     assert scores['level2/grounding_real_corr_mean'] > 0.95
     assert (tmp_path / 'videos' / 'levels_side_by_side.png').stat().st_size > 0
     videos = tmp_path / 'videos'

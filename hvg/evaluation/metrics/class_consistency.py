@@ -63,5 +63,5 @@ class ClassConsistencyMetric(I3DMetric):
 
     def reset(self, keep_real: bool = False) -> None:
         if keep_real and self.real_done:  # the same classifier and ceiling next time
-            self.real.counts.update(fake=0, fake_correct=0)
+            self.real.reset_fake()
         super().reset(keep_real)
