@@ -162,7 +162,7 @@ def score(checkpoints, args, with_classes: bool) -> dict:
 
 
 def class_breakdown(values: dict, classes) -> str:
-    """'bikes 15/16, carphone 2/16 (taken for bigbuckbunny), ...' from the per-class keys."""
+    """'bikes 45% (misses taken for carphone), bigbuckbunny 100%, ...' (per-class keys)."""
     parts = []
     for c, name in enumerate(classes):
         share = values.get(f'level1/class_consistency/{c}')
