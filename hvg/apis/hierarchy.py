@@ -312,3 +312,45 @@ class Hierarchy:
                             noise_std, video_seeds, window=window,
                             chunk_frames=chunk_frames, inputs=inputs)
         return (outputs, inputs) if return_inputs else outputs
+
+    @torch.no_grad()
+    def upsample(self, index: int, lowres: Tensor, labels: Optional[Tensor] = None,
+                 noise_std: float = 1.0, seed: int = 0,
+                 indices: Optional[Sequence[int]] = None,
+                 chunk_frames: Optional[int] = None) -> Tensor:
+        """Upsampling level ``index`` (0-based, >= 1) on a given low-res video.
+
+        What ``sample`` does at that level, on an input of your choice (real
+        low-res clips, say): ``(N, 3, T, h, w)`` in [-1, 1] at the size of
+        level ``index``'s input, any length ``T`` the level below could make;
+        the level runs over all of it with the BatchNorm statistics of its
+        output length, prepared and cached as ``sample`` prepares them. Video
+        ``i`` gets the noise that video ``i`` of ``sample(..., seed=seed)``
+        gets at this level, so ``upsample(1, sample(n, seed=s)[0], labels,
+        seed=s)`` is ``sample(n, seed=s)[1]`` (with the labels ``sample``
+        drew). Why: to see a level on inputs without the errors of the levels
+        below (docs/quality.md, "Where the first frame's blur comes from").
+
+        Returns ``(N, 3, T * factor, H, W)``.
+        """
+        if not 1 <= index < len(self.levels):
+            raise ValueError(f'index {index} is not an upsampling level of this '
+                             f'{len(self.levels)}-level hierarchy (1 .. {len(self.levels) - 1})')
+        num, input_frames = lowres.shape[0], lowres.shape[2]
+        below = 1
+        for level in self.levels[1:index]:
+            below *= level.generator.temporal_factor
+        if input_frames % below:
+            raise ValueError(f'{input_frames} input frames: level {index + 1} takes a '
+                             f'multiple of {below} (what level 1 and the levels between make)')
+        indices = list(range(num)) if indices is None else list(indices)
+        if len(indices) != num:
+            raise ValueError(f'{len(indices)} indices for {num} videos')
+        if self.num_classes and labels is None:
+            raise ValueError('this hierarchy is class-conditional: pass the labels')
+        level_seeds = [mix_seed(mix_seed(seed, i), 2, index) for i in indices]
+        with self._at_length(index, input_frames, mix_seed(self.bn_seed, index),
+                             input_frames // below, chunk_frames):
+            return self.levels[index].sample(
+                lowres.to(self.device), labels=labels, noise_std=noise_std,
+                seed=level_seeds, chunk_frames=chunk_frames)

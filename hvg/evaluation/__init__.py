@@ -28,7 +28,7 @@ from .inception_score import inception_score
 from .metrics import (ClassConsistencyMetric, FIDMetric, FVDMetric, GroundingMetric, I3DMetric,
                       ISMetric, PSDMetric, VideoBatch, VideoMetric)
 from .protocol import i3d_input, quantize_videos
-from .psd import PSDAccumulator, plot_psd, radial_power_spectrum
+from .psd import PSDAccumulator, high_frequency_power, plot_psd, radial_power_spectrum
 from .val_loop import GenerationValLoop
 
 __all__ = [
@@ -38,6 +38,6 @@ __all__ = [
     'I3DMetric', 'VideoBatch', 'shared_extractor',
     'FeatureStats', 'frechet_distance', 'trace_sqrt_product', 'compute_fvd',
     'InceptionI3d', 'load_i3d', 'random_i3d', 'inception_score',
-    'i3d_input', 'quantize_videos', 'PSDAccumulator', 'plot_psd',
+    'i3d_input', 'quantize_videos', 'PSDAccumulator', 'high_frequency_power', 'plot_psd',
     'radial_power_spectrum', 'GenerationValLoop', 'I3DExtractor'
 ]

@@ -38,6 +38,20 @@ def radial_power_spectrum(frames: Tensor) -> Tensor:
     return sums / counts
 
 
+def high_frequency_power(videos: Tensor) -> np.ndarray:
+    """``(N, 3, T, H, W)`` uint8 videos -> ``(T,)``: each frame index's mean power in
+    the upper half of the spatial frequencies, over the videos.
+
+    The number ``psd_summary`` reports per frame (``psd_high_power_frame{f}``),
+    at every frame: a video that blurs at some frames loses it there.
+    """
+    power = []
+    for t in range(videos.shape[2]):
+        spectra = radial_power_spectrum(videos[:, :, t])
+        power.append(spectra[:, spectra.shape[1] // 2:].mean().item())
+    return np.array(power)
+
+
 class PSDAccumulator:
     """Running sums of per-frame spectra, per set, for one group of videos.
 

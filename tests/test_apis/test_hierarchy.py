@@ -54,6 +54,22 @@ def test_window_protocol_upsamples_one_training_window(hierarchy):
     assert level2.shape == (2, 3, 8, 64, 64)
 
 
+def test_upsample_is_the_level_of_sample_on_any_input(hierarchy):
+    labels = torch.tensor([0, 2, 1])
+    level1, level2 = hierarchy.sample(3, labels=labels, seed=4)
+    # the level-2 video of sample, from its level-1 video: the same noise, statistics
+    assert torch.equal(hierarchy.upsample(1, level1, labels, seed=4), level2)
+    assert torch.equal(hierarchy.upsample(1, level1[1:], labels[1:], seed=4, indices=[1, 2]),
+                       level2[1:])
+    # another input and another length: the level follows it (not sample's video)
+    other = hierarchy.upsample(1, level1[:, :, :8].flip(2), labels, seed=4)
+    assert other.shape == (3, 3, 16, 64, 64) and not torch.allclose(other, level2[:, :, :16])
+    with pytest.raises(ValueError, match='not an upsampling level'):
+        hierarchy.upsample(0, level1, labels)
+    with pytest.raises(ValueError, match='class-conditional: pass the labels'):
+        hierarchy.upsample(1, level1)
+
+
 def test_num_frames_unrolls_level_one_too(hierarchy):
     level1, level2 = hierarchy.sample(1, seed=0, num_frames=32)
     assert level1.shape[2] == 16 and level2.shape[2] == 32

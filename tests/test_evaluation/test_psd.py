@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from hvg.evaluation import PSDAccumulator, plot_psd, radial_power_spectrum
+from hvg.evaluation import PSDAccumulator, high_frequency_power, plot_psd, radial_power_spectrum
 from hvg.evaluation.psd import psd_summary
 
 
@@ -68,3 +68,14 @@ def test_frames_past_the_end_and_empty_sets_are_errors():
     acc.update(make_videos(2), range(2))
     with pytest.raises(ValueError, match='needs a video'):
         acc.set_means()
+
+
+def test_high_frequency_power_at_every_frame_is_the_summary_number():
+    videos = make_videos(6, blur_last=True, seed=2)
+    power = high_frequency_power(videos)
+    assert power.shape == (4, ) and power[3] < 0.5 * power[:3].min()
+    acc = PSDAccumulator([1, 2, 3, 4], num_sets=1)
+    acc.update(videos, range(6))
+    summary = psd_summary(acc, acc)
+    for f in range(4):
+        assert power[f] == pytest.approx(summary[f'psd_high_power_frame{f + 1}'], rel=1e-9)

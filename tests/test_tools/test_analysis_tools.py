@@ -86,6 +86,33 @@ def test_browse_dataset_writes_the_training_pairs(tmp_path, one_thread):
     assert Image.open(tmp_path / 'clips.gif').n_frames >= 2
 
 
+def test_blur_over_time_follows_every_frame_of_every_level(tmp_path, demo_checkpoints,
+                                                         one_thread, capsys):
+    import csv
+    tool = load_tool('analysis/blur_over_time.py')
+    out = tmp_path / 'blur' / 'demo.csv'
+    tool.main([str(CONFIGS / 'hvg2_demo_clips.py'), '--checkpoints', *demo_checkpoints,
+               '--num-samples', '3', '--batch-size', '2', '--bn-passes', '1',
+               '--out', str(out)])
+    with open(out) as f:
+        rows = list(csv.DictReader(f))
+    frames = {}
+    for row in rows:
+        frames.setdefault((row['level'], row['series']), []).append(row)
+    # level 1's 12 frames; level 2 unrolled over them (24), real and on real input
+    assert {k: len(v) for k, v in frames.items()} == {
+        ('1', 'generated'): 12, ('1', 'real'): 12, ('2', 'generated'): 24,
+        ('2', 'on_real_input'): 24, ('2', 'real'): 24}
+    for series in frames.values():
+        assert [int(r['frame']) for r in series] == list(range(1, len(series) + 1))
+        assert all(float(r['hf_power']) > 0 for r in series)
+        relative = [float(r['relative']) for r in series]
+        assert sum(relative) / len(relative) == pytest.approx(1, abs=1e-3)
+    assert Image.open(out.with_suffix('.png')).size[0] > 600  # one panel per level
+    printed = capsys.readouterr().out
+    assert 'on_real_input' in printed and f'wrote {out}' in printed
+
+
 def test_analyze_logs_plots_curves_and_names_missing_keys(tmp_path, capsys):
     log = tmp_path / 'run' / '20260101_000000' / 'vis_data' / 'scalars.json'
     log.parent.mkdir(parents=True)

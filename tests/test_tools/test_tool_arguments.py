@@ -122,6 +122,8 @@ def test_train_tool_keeps_spaces_in_cfg_options_paths(tmp_path):
     ('analysis/level_checkpoints.py', ['WORK_DIR', '--seed', '-1']),
     ('analysis/learning_curves.py', ['CONFIG', '--level-dirs', 'a', 'b', '--i3d', 'x',
                                      '--out', 'p', '--num-samples', '0']),
+    ('analysis/blur_over_time.py', ['CONFIG', '--num-samples', '0']),
+    ('analysis/blur_over_time.py', ['CONFIG', '--bn-passes', '-1']),
 ])
 def test_analysis_tools_refuse_bad_numbers_at_parse_time(tool, argv, capsys):
     refused(load_tool(tool), argv, capsys)
