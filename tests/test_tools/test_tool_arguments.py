@@ -124,6 +124,7 @@ def test_train_tool_keeps_spaces_in_cfg_options_paths(tmp_path):
                                      '--out', 'p', '--num-samples', '0']),
     ('analysis/blur_over_time.py', ['CONFIG', '--num-samples', '0']),
     ('analysis/blur_over_time.py', ['CONFIG', '--bn-passes', '-1']),
+    ('analysis/blur_over_time.py', ['CONFIG', '--num-frames', '0']),
 ])
 def test_analysis_tools_refuse_bad_numbers_at_parse_time(tool, argv, capsys):
     refused(load_tool(tool), argv, capsys)

@@ -49,6 +49,9 @@ def parse_args(argv=None) -> argparse.Namespace:
                         "first (default: the config's)")
     parser.add_argument('--num-samples', type=positive_int, default=48,
                         help='generated videos, and real clips per level')
+    parser.add_argument('--num-frames', type=positive_int,
+                        help='final frames (default: level 1 at its training length); '
+                        'other lengths unroll level 1 too, as tools/test.py --num-frames')
     parser.add_argument('--batch-size', type=positive_int, default=8)
     parser.add_argument('--bn-passes', type=positive_int,
                         help="BatchNorm-statistics passes (default: the config's)")
@@ -69,7 +72,8 @@ def generated_power(hierarchy: Hierarchy, args) -> Series:
     starts = range(0, args.num_samples, args.batch_size)
     for start in tqdm(starts, desc='generated', unit='batch'):
         num = min(args.batch_size, args.num_samples - start)
-        outputs = hierarchy.sample(num, seed=args.seed, indices=range(start, start + num))
+        outputs = hierarchy.sample(num, seed=args.seed, indices=range(start, start + num),
+                                   num_frames=args.num_frames)
         for level, videos in enumerate(outputs):
             parts.setdefault(level, []).append(
                 (high_frequency_power(quantize_videos(videos.cpu())), num))
@@ -142,7 +146,8 @@ def main(argv=None) -> None:
     args = parse_args(argv)
     hierarchy = Hierarchy.from_config(args.config, args.checkpoints, bn_passes=args.bn_passes)
     torch.manual_seed(args.seed)
-    shapes = [tuple(out.shape[1:]) for out in hierarchy.sample(1, seed=args.seed)]
+    shapes = [tuple(out.shape[1:]) for out in
+              hierarchy.sample(1, seed=args.seed, num_frames=args.num_frames)]
     series = generated_power(hierarchy, args)
     series.update(real_power(hierarchy, shapes, args))
     os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
