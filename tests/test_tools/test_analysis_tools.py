@@ -93,7 +93,7 @@ def test_blur_over_time_follows_every_frame_of_every_level(tmp_path, demo_checkp
     out = tmp_path / 'blur' / 'demo.csv'
     tool.main([str(CONFIGS / 'hvg2_demo_clips.py'), '--checkpoints', *demo_checkpoints,
                '--num-samples', '3', '--batch-size', '2', '--bn-passes', '1',
-               '--out', str(out)])
+               '--out', str(out), '--cfg-options', 'hierarchy.bn_batch_size=2'])
     with open(out) as f:
         rows = list(csv.DictReader(f))
     frames = {}

@@ -64,6 +64,17 @@ def test_level_checkpoints_scores_each_checkpoint(runs, tmp_path):
     assert result.returncode != 0 and 'prepare_i3d.py' in result.stderr
 
 
+def test_level_checkpoints_cfg_options_reach_the_real_clips(runs, tmp_path):
+    from hvg.utils.cli import load_tool
+    tool = load_tool('analysis/level_checkpoints.py')
+    l2 = runs['dirs'][1]
+    args = [str(l2), '--num-real', '4', '--out', str(tmp_path / 'l2.jsonl')]
+    # the override is applied to the dataset the real clips come from
+    with pytest.raises(KeyError, match='NoSuchDataset'):
+        tool.main(args + ['--cfg-options', 'train_dataloader.dataset.type=NoSuchDataset'])
+    assert tool.parse_args(args + ['--cfg-options', 'a.b=1']).cfg_options == {'a.b': 1}
+
+
 def test_learning_curves_write_csv_and_plot(runs, tmp_path):
     out = tmp_path / 'figs' / 'curves'
     run(['tools/analysis/learning_curves.py', CONFIGS / 'hvg2_demo_clips.py',

@@ -37,7 +37,8 @@ import hvg  # noqa: F401
 from hvg.apis import Hierarchy
 from hvg.apis.real_clips import eval_dataset_cfg, real_batches
 from hvg.evaluation import high_frequency_power, quantize_videos
-from hvg.utils.cli import non_negative_int, positive_int, tool_parser, writable_file
+from hvg.utils.cli import (DictAction, non_negative_int, positive_int, tool_parser,
+                           writable_file)
 
 Series = Dict[Tuple[int, str], np.ndarray]  # (level, series) -> (T,) power
 
@@ -59,6 +60,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--out', type=writable_file,
                         default='work_dirs/blur_over_time/blur_over_time.csv',
                         help='the CSV; the plot goes beside it (.png)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help="override the hierarchy config's keys, as tools/test.py "
+                        '--cfg-options (say hierarchy.bn_batch_size=4)')
     return parser.parse_args(argv)
 
 
@@ -144,7 +148,8 @@ def plot(series: Series, path: str) -> None:
 
 def main(argv=None) -> None:
     args = parse_args(argv)
-    hierarchy = Hierarchy.from_config(args.config, args.checkpoints, bn_passes=args.bn_passes)
+    hierarchy = Hierarchy.from_config(args.config, args.checkpoints,
+                                      cfg_options=args.cfg_options, bn_passes=args.bn_passes)
     torch.manual_seed(args.seed)
     shapes = [tuple(out.shape[1:]) for out in
               hierarchy.sample(1, seed=args.seed, num_frames=args.num_frames)]

@@ -6,7 +6,8 @@
 
 Made for screening training options quickly (docs/quality.md, "Levers"): a
 level is rebuilt from the config its run dumped in the work dir (so runs with
-``--cfg-options`` load), and scored on its own:
+``--cfg-options`` load; this tool's own ``--cfg-options`` override that config
+again, e.g. the dataset to score on), and scored on its own:
 
 - a level-1 run: class consistency of ``--num-samples`` samples (equal per
   class) by the nearest-class-mean classifier on I3D features fitted on real
@@ -33,7 +34,8 @@ from hvg.evaluation.class_consistency import class_consistency
 from hvg.evaluation.grounding import GroundingAccumulator, grounding_summary
 from hvg.apis.real_clips import eval_dataset_cfg, real_batches
 from hvg.models import load_level
-from hvg.utils.cli import non_negative_int, positive_int, tool_parser, writable_file
+from hvg.utils.cli import (DictAction, non_negative_int, positive_int, tool_parser,
+                           writable_file)
 from hvg.utils.config_checks import level_num_classes
 
 
@@ -48,6 +50,12 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--seed', type=non_negative_int, default=0)
     parser.add_argument('--out', type=writable_file,
                         help='JSON lines file (default: WORK_DIR/checkpoint_scores.jsonl)')
+    parser.add_argument('--cfg-options', nargs='+', action=DictAction, metavar='KEY=VALUE',
+                        help="override the run's dumped config, as tools/train.py "
+                        "--cfg-options (say train_dataloader.dataset.data_root=DIR to "
+                        "score on other clips); the levels are built from their "
+                        "checkpoints with the same overrides, so change data and "
+                        "sampling keys here, not widths")
     args = parser.parse_args(argv)
     configs = [p for p in glob.glob(osp.join(args.work_dir, '*.py'))]
     if len(configs) != 1:
@@ -67,7 +75,7 @@ def level1_scores(args, level_cfg: Config):
                          '(python tools/misc/prepare_i3d.py --out work_dirs/i3d/i3d_k400.pth)')
     gen = level_cfg.model.generator
     extractor = I3DExtractor(args.i3d, size=args.i3d_size, batch_size=16)
-    dataset = eval_dataset_cfg(args.config, gen.num_frames, gen.out_size)
+    dataset = eval_dataset_cfg(level_cfg, gen.num_frames, gen.out_size)
     real, labels = [], []
     for batch in real_batches(dataset, args.num_real, args.seed, 16):
         real.append(batch['video'])
@@ -77,21 +85,21 @@ def level1_scores(args, level_cfg: Config):
     fake_labels = torch.arange(classes).repeat_interleave(-(-args.num_samples // classes))
     fake_labels = fake_labels[:args.num_samples]
     for path in args.checkpoints:
-        level = load_level(path, args.config)
+        level = load_level(path, args.config, args.cfg_options)
         videos = level.sample(len(fake_labels), labels=fake_labels, seed=args.seed)
         yield path, class_consistency(extractor, real, labels, videos, fake_labels)
 
 
 def upsampling_scores(args, level_cfg: Config):
     gen = level_cfg.model.generator
-    dataset = eval_dataset_cfg(args.config, gen.num_frames, gen.out_size,
+    dataset = eval_dataset_cfg(level_cfg, gen.num_frames, gen.out_size,
                                lowres=(gen.get('temporal_factor', 2), gen.in_size))
     pairs = list(real_batches(dataset, args.num_real, args.seed, 16))
     real = GroundingAccumulator(mismatched=False)
     for batch in pairs:
         real.update(batch['video']['lowres'], batch['video']['highres'])
     for path in args.checkpoints:
-        level = load_level(path, args.config)
+        level = load_level(path, args.config, args.cfg_options)
         scores = GroundingAccumulator()
         for batch in pairs:
             lowres = batch['video']['lowres'].float() / 127.5 - 1
@@ -103,6 +111,8 @@ def upsampling_scores(args, level_cfg: Config):
 def main(argv=None) -> None:
     args = parse_args(argv)
     level_cfg = Config.fromfile(args.config)
+    if args.cfg_options:
+        level_cfg.merge_from_dict(args.cfg_options)
     upsampling = level_cfg.model.type == 'UpsamplingLevelGAN'
     scores = upsampling_scores if upsampling else level1_scores
     with open(args.out, 'w') as f:
