@@ -329,7 +329,7 @@ class Hierarchy:
         gets at this level, so ``upsample(1, sample(n, seed=s)[0], labels,
         seed=s)`` is ``sample(n, seed=s)[1]`` (with the labels ``sample``
         drew). Why: to see a level on inputs without the errors of the levels
-        below (docs/quality.md, "Where the first frame's blur comes from").
+        below (docs/reproduction.md, "Where the first frame's blur comes from").
 
         Returns ``(N, 3, T * factor, H, W)``.
         """
