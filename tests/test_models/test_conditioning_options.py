@@ -1,5 +1,6 @@
 """The conditioning options of the generators (docs/quality.md): plain class
-embedding, plain zero-initialised conditional BatchNorm, plain low-res residuals.
+embedding, plain zero-initialised conditional BatchNorm, plain low-res residuals,
+a ConvGRU burn-in.
 Each is off by default (the paper's spectral norm everywhere) and does what its
 docstring says when switched on."""
 import torch
@@ -74,3 +75,13 @@ def test_plain_residuals_give_every_channel_the_input_at_unit_scale():
     normalised = [s.residual for s in upsampler().slots if s.residual is not None]
     for conv in normalised:  # largest singular value 1: rows far below 1 when C > 3
         assert conv.weight.flatten(1).norm(dim=1).pow(2).mean().sqrt() < 0.9
+
+
+def test_gru_burn_in_is_off_by_default_and_reaches_every_convgru():
+    assert {gru.burn_in for gru in level1().grus} == {0}  # the paper's zero state
+    warm = level1(gru_burn_in=3)
+    assert {gru.burn_in for gru in warm.grus} == {3}
+    # the same parameters and buffers: checkpoints load either way
+    assert warm.state_dict().keys() == level1().state_dict().keys()
+    noise, labels = torch.randn(2, 16), torch.tensor([0, 2])
+    assert warm(noise, labels).shape == level1()(noise, labels).shape == (2, 3, 6, 16, 16)

@@ -213,6 +213,23 @@ def test_conv_gru_starts_from_a_given_hidden_state():
     torch.testing.assert_close(second_half, full[:, 2:])
 
 
+def test_conv_gru_burn_in_runs_the_first_input_before_the_first_output():
+    torch.manual_seed(0)
+    plain = ConvGRU(3, 4).eval()
+    warm = ConvGRU(3, 4, burn_in=2).eval()
+    warm.load_state_dict(plain.state_dict())  # no new parameters or buffers
+    x = torch.randn(2, 5, 3, 4, 4)
+    # the same as the plain recurrence on the first frame twice more, cut off
+    padded = torch.cat([x[:, :1], x[:, :1], x], dim=1)
+    torch.testing.assert_close(warm(x), plain(padded)[:, 2:], rtol=0, atol=0)
+    assert not torch.allclose(warm(x)[:, 0], plain(x)[:, 0])
+    # a given hidden state is a continuation: no burn-in
+    hidden = torch.rand(2, 4, 4, 4)
+    torch.testing.assert_close(warm(x, hidden=hidden), plain(x, hidden=hidden))
+    with pytest.raises(ValueError, match='burn_in must be >= 0'):
+        ConvGRU(3, 4, burn_in=-1)
+
+
 # --- DiscResBlock ----------------------------------------------------------------
 def test_disc_res_block_2d_shapes():
     x = torch.randn(3, 4, 8, 8)

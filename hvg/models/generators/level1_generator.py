@@ -36,6 +36,8 @@ class Level1Generator(nn.Module):
         cbn_spectral_norm: on the gain and bias layers of the conditional
             BatchNorms; None follows ``use_spectral_norm`` (see
             ``FrameBatchNorm``: off, they are plain and start at zero).
+        gru_burn_in: steps each ConvGRU runs on its first input before its
+            first output (see ``ConvGRU``; 0, the paper's zero initial state).
 
     Shapes: ``forward(noise (B, noise_dim), labels (B,) or None, num_frames=None)``
     returns ``(B, 3, T, out_size, out_size)`` in [-1, 1], ``T = num_frames`` or
@@ -47,7 +49,7 @@ class Level1Generator(nn.Module):
                  num_classes: int = 0, class_embed_dim: int = 128,
                  out_channels: int = 3, use_spectral_norm: bool = True,
                  embed_spectral_norm: Optional[bool] = None,
-                 cbn_spectral_norm: Optional[bool] = None):
+                 cbn_spectral_norm: Optional[bool] = None, gru_burn_in: int = 0):
         super().__init__()
         check_out_size(out_size, channel_mults)
         self.num_frames = num_frames
@@ -63,7 +65,7 @@ class Level1Generator(nn.Module):
         self.blocks = nn.ModuleList()
         in_ch = channels[0]
         for i, ch in enumerate(channels):
-            self.grus.append(ConvGRU(in_ch, ch, use_spectral_norm))
+            self.grus.append(ConvGRU(in_ch, ch, use_spectral_norm, burn_in=gru_burn_in))
             self.blocks.append(nn.ModuleList([
                 GenResBlock2d(ch, ch, num_frames, cond_dim,
                               upsample=i < len(channels) - 1,
