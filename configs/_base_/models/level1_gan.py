@@ -18,7 +18,11 @@ model = dict(
         base_channels=96,
         channel_mults=(8, 8, 4, 2),
         noise_dim=128,
-        class_embed_dim=128),
+        class_embed_dim=128,
+        # ConvGRU steps on the first input before the first output; 0 is the
+        # paper's zero initial state (not a cause of the blurred first frames:
+        # docs/reproduction.md)
+        gru_burn_in=0),
     discriminator=dict(
         type='DiscriminatorGroup',
         spatial=dict(
