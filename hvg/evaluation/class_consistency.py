@@ -136,12 +136,22 @@ class NearestClassMean:
             self._means = (mean, std, means)
         return self._means
 
-    def predict(self, features) -> np.ndarray:
-        """Labels ``(N,)`` of ``features (N, d)``: the class of the nearest mean."""
+    def distances(self, features) -> np.ndarray:
+        """``(N, K)`` squared distances of standardised ``features`` to each class mean.
+
+        Columns follow ``classes``. Besides deciding, they say how far a clip
+        is from *every* class: a generated video far from all of them is off
+        the real distribution, whichever class it lands nearest to
+        (``tools/analysis/class_consistency_probe.py``).
+        """
         mean, std, means = self._fitted()
         z = (_array(features) - mean) / std
         dist = (z**2).sum(1, keepdims=True) - 2 * z @ means.T + (means**2).sum(1)
-        return np.asarray(self.classes)[dist.argmin(1)]
+        return np.maximum(dist, 0)
+
+    def predict(self, features) -> np.ndarray:
+        """Labels ``(N,)`` of ``features (N, d)``: the class of the nearest mean."""
+        return np.asarray(self.classes)[self.distances(features).argmin(1)]
 
     def accuracy(self, features, labels) -> float:
         """Fraction of ``features`` predicted as their ``labels``."""

@@ -42,6 +42,11 @@ def test_nearest_class_mean_streams_and_standardises():
     for start in range(0, 60, 7):
         streamed.partial_fit(features[start:start + 7], labels[start:start + 7])
     assert whole.accuracy(features, labels) == 1.0
+    distances = whole.distances(features)
+    assert distances.shape == (60, 3) and (distances >= 0).all()
+    np.testing.assert_array_equal(distances.argmin(1), labels)
+    # a clip far from every class is far by this measure, whichever class is nearest
+    assert whole.distances(features[:1] + 50.0).min() > 100 * distances.min(1).max()
     np.testing.assert_array_equal(streamed.predict(features), whole.predict(features))
     assert streamed.classes == [0, 1, 2] and streamed.count == 60
     with pytest.raises(ValueError, match='at least 2 classes'):

@@ -88,3 +88,47 @@ def test_learning_curves_write_csv_and_plot(runs, tmp_path):
     assert all(float(r['level2/grounding_real_corr_mean']) > 0.95
                for r in rows if r['level'] == '2')
     assert Path(f'{out}.png').stat().st_size > 0
+
+
+def test_class_consistency_probe_agrees_with_test_py_and_degrades_honestly(runs, tmp_path):
+    """The probe's metric row at noise std 1 is tools/test.py's class consistency on
+    the same checkpoint; every degradation and classifier gets a row."""
+    from hvg.utils.cli import load_tool
+    probe = load_tool('analysis/class_consistency_probe.py')
+    ckpt = str(runs['dirs'][0] / 'iter_1.pth')
+    common = ['--i3d', str(runs['i3d']), '--i3d-size', '32', '--num-real', '8',
+              '--bn-passes', '1', '--seed', '3']
+    out = tmp_path / 'probe.json'
+    probe.main([str(CONFIGS / 'demo_l1_clips.py'), *common, '--checkpoint', ckpt,
+                '--num-samples', '6', '--noise-stds', '1.0', '0.0',
+                '--degradations', 'blur_sigma1', 'noise_0.1', '--out', str(out)])
+    report = json.loads(out.read_text())
+    assert [(r['degradation'], r['classifier']) for r in report['real']] == [
+        (d, c) for d in ('clean', 'blur_sigma1', 'noise_0.1') for c in probe.CLASSIFIERS]
+    assert all(0 <= r['heldout_accuracy'] <= 1 and r['heldout_distance_own_class'] >= 0
+               for r in report['real'])
+    metric = 'class_consistency[ncm_standardised (the metric)]'
+    assert [r['noise_std'] for r in report['generated']] == [1.0, 0.0]
+    test = load_tool('test.py')
+    scores = tmp_path / 'test.json'
+    test.main(['--checkpoints', ckpt, '--metrics', 'class_consistency', *common,
+               '--num-samples', '6', '--workers', '0', '--out', str(scores)])
+    expected = json.loads(scores.read_text())['metrics']['level1/class_consistency']
+    assert report['generated'][0][metric] == pytest.approx(expected)
+
+
+def test_class_consistency_probe_degradations():
+    import torch
+    from hvg.evaluation import high_frequency_power
+    from hvg.utils.cli import load_tool
+    probe = load_tool('analysis/class_consistency_probe.py')
+    videos = torch.randint(0, 256, (2, 3, 4, 16, 16), dtype=torch.uint8)
+    clean = probe.degrade(videos, 'clean')
+    assert torch.equal(clean, videos)
+    assert (high_frequency_power(probe.degrade(videos, 'blur_sigma1')).mean()
+            < 0.5 * high_frequency_power(videos).mean())
+    assert torch.equal(probe.degrade(videos, 'noise_0.1'), probe.degrade(videos, 'noise_0.1'))
+    grey = probe.saturation(videos.float() / 127.5 - 1, 0.0)
+    assert torch.allclose(grey[:, 0], grey[:, 1])
+    darker = probe.degrade(videos, 'brightness_-0.2').float().mean()
+    assert darker < videos.float().mean()
