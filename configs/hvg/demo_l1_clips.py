@@ -20,10 +20,15 @@ num_frames = 12
 #   conditional BatchNorms; normalised, at this width they give every
 #   sample's channels random gains 1 +- 0.75 (10% negative);
 # - augment: DiffAugment on every discriminator input (Zhao et al. 2020), so
-#   the discriminators do not memorise three clips.
+#   the discriminators do not memorise three clips, applied to half of the
+#   videos (prob=0.5, ADA-style, Karras et al. 2020; DiffAugment itself
+#   augments every video): the discriminators also see un-augmented clips,
+#   so the generator cannot drift in colour within the augmentation's range.
+#   Over 3 training seeds level-1 class consistency 69% against 56% with
+#   prob=1.0, higher on every seed (docs/quality.md).
 model = dict(
     num_classes=num_classes,
-    augment=dict(type='DiffAugment', policy=('color', 'translation', 'cutout')),
+    augment=dict(type='DiffAugment', policy=('color', 'translation', 'cutout'), prob=0.5),
     generator=dict(
         num_frames=num_frames, out_size=32, base_channels=8,
         channel_mults=(4, 4, 2, 1), noise_dim=64, class_embed_dim=32,

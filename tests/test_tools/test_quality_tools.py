@@ -130,5 +130,9 @@ def test_class_consistency_probe_degradations():
     assert torch.equal(probe.degrade(videos, 'noise_0.1'), probe.degrade(videos, 'noise_0.1'))
     grey = probe.saturation(videos.float() / 127.5 - 1, 0.0)
     assert torch.allclose(grey[:, 0], grey[:, 1])
+    still = probe.degrade(videos, 'frozen')
+    assert torch.equal(still[:, :, 0], still[:, :, -1]) and torch.equal(still[:, :, 2],
+                                                                         videos[:, :, 2])
+    assert torch.equal(probe.degrade(videos, 'shuffled').sort(2).values, videos.sort(2).values)
     darker = probe.degrade(videos, 'brightness_-0.2').float().mean()
     assert darker < videos.float().mean()

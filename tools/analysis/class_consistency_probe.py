@@ -16,7 +16,9 @@ dataset:
    on the clean fitting clips (every 4th clip held out, as the metric), then
    asked about degraded copies of every clip (blur, noise, contrast,
    brightness, saturation: what a poor generator does to a video whatever
-   its class). A robust classifier keeps its accuracy. Three classifiers
+   its class). A robust classifier keeps its accuracy. Two more take the
+   motion away (``frozen``: the middle frame throughout) or scramble it
+   (``shuffled``): how much the I3D's judgement rests on motion. Three classifiers
    are compared: the metric's (nearest class mean on standardised
    features), the same on raw features, and on cosine similarity.
 2. **Generated videos** (``--checkpoint``, optional): class consistency at
@@ -85,6 +87,18 @@ def saturation(videos: Tensor, factor: float) -> Tensor:
     return (videos - grey) * factor + grey
 
 
+def frozen(videos: Tensor) -> Tensor:
+    """Every frame replaced by the middle one: the clip's look without its motion."""
+    t = videos.shape[2]
+    return videos[:, :, t // 2:t // 2 + 1].expand_as(videos)
+
+
+def shuffled(videos: Tensor, seed: int = 0) -> Tensor:
+    """The frames in a random order (one per call): its look with incoherent motion."""
+    g = torch.Generator().manual_seed(seed)
+    return videos[:, :, torch.randperm(videos.shape[2], generator=g)]
+
+
 DEGRADATIONS: Dict[str, Callable[[Tensor], Tensor]] = {
     'clean': lambda v: v,
     'blur_sigma1': lambda v: gaussian_blur(v, 1.0),
@@ -93,6 +107,8 @@ DEGRADATIONS: Dict[str, Callable[[Tensor], Tensor]] = {
     'contrast_0.7': lambda v: contrast(v, 0.7),
     'brightness_-0.2': lambda v: v - 0.2,
     'saturation_0.5': lambda v: saturation(v, 0.5),
+    'frozen': frozen,
+    'shuffled': shuffled,
 }
 
 
@@ -251,6 +267,9 @@ def probe_generated(extractor, fitted, args, num_classes: int) -> List[dict]:
         for c in metric.classes:
             if (y == c).any():
                 row[f'class_consistency/{c}'] = float((predicted[y == c] == c).mean())
+                # how far class c's samples are from each class mean
+                for k, other in enumerate(metric.classes):
+                    row[f'distance/{c}_to_{other}'] = float(np.median(dist[y == c, k]))
         rows.append(row)
         print(f'[probe] generated, noise std {std}: done', flush=True)
     return rows
@@ -278,6 +297,9 @@ def print_tables(real_rows: Sequence[dict], generated_rows: Sequence[dict]) -> N
         scores = ', '.join(f"{c}: {row[f'class_consistency[{c}]']:.3f}" for c in classifiers)
         print(f"noise std {row['noise_std']}: {scores}; per class {per_class}; distance "
               f"own {row['distance_own_class']:.2f}, nearest {row['distance_nearest_class']:.2f}")
+        distances = ', '.join(f"{k.split('/')[1]}: {v:.2f}" for k, v in row.items()
+                              if k.startswith('distance/'))
+        print(f'  median distance of class c\'s samples to class k\'s mean (c_to_k): {distances}')
 
 
 def main(argv=None) -> None:
