@@ -145,8 +145,9 @@ class RawNearestClassMean:
         return np.asarray(self.classes)[scores.argmin(1)]
 
 
+METRIC = 'ncm_standardised (the metric)'
 CLASSIFIERS = {
-    'ncm_standardised (the metric)': NearestClassMean,
+    METRIC: NearestClassMean,
     'ncm_raw': RawNearestClassMean,
     'ncm_cosine': lambda: RawNearestClassMean(cosine=True),
 }
@@ -203,22 +204,21 @@ def real_clips(cfg: Config, args) -> tuple:
     return torch.cat(videos), labels
 
 
-def features_of(extractor: I3DExtractor, videos: Tensor, batch_size: int) -> np.ndarray:
-    parts = [extractor(videos[i:i + batch_size])['features'].cpu().numpy()
-             for i in range(0, len(videos), batch_size)]
-    return np.concatenate(parts).astype(np.float64)
+def features_of(extractor: I3DExtractor, videos: Tensor) -> np.ndarray:
+    """The metric's features (the extractor batches by its own ``batch_size``)."""
+    return extractor(videos)['features'].numpy()
 
 
 def probe_real(extractor, videos, labels, args) -> tuple:
     held = heldout_mask(range(len(labels)))
-    clean = features_of(extractor, videos, args.batch_size)
+    clean = features_of(extractor, videos)
     fitted = {name: make().fit(clean[~held], labels[~held])
               for name, make in CLASSIFIERS.items()}
-    metric = fitted['ncm_standardised (the metric)']
+    metric = fitted[METRIC]
     rows = []
     for name in args.degradations:
         feats = clean if name == 'clean' else features_of(
-            extractor, degrade(videos, name), args.batch_size)
+            extractor, degrade(videos, name))
         dims = feats.shape[1]
         own = metric.distances(feats)[np.arange(len(labels)),
                                       np.searchsorted(metric.classes, labels)] / dims
@@ -245,7 +245,7 @@ def probe_generated(extractor, fitted, args, num_classes: int) -> List[dict]:
     hierarchy = Hierarchy.from_checkpoints([args.checkpoint], bn_passes=args.bn_passes)
     indices = list(range(args.num_samples))
     labels = generated_labels(num_classes, indices, args.seed)
-    metric = fitted['ncm_standardised (the metric)']
+    metric = fitted[METRIC]
     rows = []
     for std in args.noise_stds:
         videos = []
@@ -254,7 +254,7 @@ def probe_generated(extractor, fitted, args, num_classes: int) -> List[dict]:
             out = hierarchy.sample(len(part), labels=labels[i:i + len(part)], noise_std=std,
                                    seed=args.seed, indices=part)[0]
             videos.append(quantize_videos(out.cpu()))
-        feats = features_of(extractor, torch.cat(videos), args.batch_size)
+        feats = features_of(extractor, torch.cat(videos))
         y = labels.numpy()
         dist = metric.distances(feats) / feats.shape[1]
         column = np.searchsorted(metric.classes, y)
