@@ -44,6 +44,42 @@ def test_max_pool_padding_never_wins():
     assert out.max() < -1
 
 
+@pytest.mark.parametrize('kernel', [(3, 3, 3), (1, 1, 1), (1, 3, 3)])
+def test_stride_one_layers_pad_by_themselves_exactly_like_same(kernel):
+    # stride 1, odd kernel: the layer's own padding replaces the padded copy;
+    # the result must be TF SAME's (explicit F.pad, then an unpadded op)
+    torch.manual_seed(0)
+    unit = Unit3D(3, 4, kernel, batch_norm=False, activation=False)
+    assert unit.padding is not None
+    x = torch.randn(2, 3, 5, 7, 6)
+    explicit = torch.nn.functional.conv3d(
+        torch.nn.functional.pad(x, same_padding(x.shape[2:], kernel, (1, 1, 1))),
+        unit.conv.weight)
+    assert torch.allclose(unit(x), explicit, atol=1e-5)
+    pool = MaxPool3dSame(kernel, (1, 1, 1))
+    padded = torch.nn.functional.pad(-x.abs() - 1, same_padding(x.shape[2:], kernel, (1, 1, 1)),
+                                     value=float('-inf'))
+    assert torch.equal(pool(-x.abs() - 1), torch.nn.functional.max_pool3d(padded, kernel, 1))
+
+
+def test_channels_last_forward_matches_contiguous_layers():
+    # on the CPU the forward runs channels-last (fast 3D max-pools); the
+    # features must be those of the same layers run contiguous
+    torch.manual_seed(0)
+    model = random_i3d(400)
+    videos = torch.rand(2, 3, 9, 40, 40) * 2 - 1
+    with torch.no_grad():
+        out = model(videos)
+        reference = model.trunk(videos.contiguous())
+        for name, mod in model.named_modules():
+            if isinstance(mod, torch.nn.Conv3d):
+                assert mod.weight.is_contiguous(), name
+    assert out['features'].shape == (2, 1024)
+    window = tuple(min(w, n) for w, n in zip((2, 7, 7), reference.shape[2:]))
+    pooled = torch.nn.functional.avg_pool3d(reference, window, stride=1).mean(dim=(2, 3, 4))
+    assert torch.allclose(out['features'], pooled, rtol=1e-4, atol=1e-5)
+
+
 def test_tiny_inputs_give_logits_and_pooled_features():
     torch.manual_seed(0)
     model = random_i3d(400)
