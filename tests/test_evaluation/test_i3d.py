@@ -52,14 +52,13 @@ def test_stride_one_layers_pad_by_themselves_exactly_like_same(kernel):
     unit = Unit3D(3, 4, kernel, batch_norm=False, activation=False)
     assert unit.padding is not None
     x = torch.randn(2, 3, 5, 7, 6)
-    explicit = torch.nn.functional.conv3d(
-        torch.nn.functional.pad(x, same_padding(x.shape[2:], kernel, (1, 1, 1))),
-        unit.conv.weight)
+    pads = same_padding(x.shape[2:], kernel, (1, 1, 1))
+    explicit = torch.nn.functional.conv3d(torch.nn.functional.pad(x, pads), unit.conv.weight)
     assert torch.allclose(unit(x), explicit, atol=1e-5)
+    negative = -x.abs() - 1  # all values < -1: zero padding would win the max
+    padded = torch.nn.functional.pad(negative, pads, value=float('-inf'))
     pool = MaxPool3dSame(kernel, (1, 1, 1))
-    padded = torch.nn.functional.pad(-x.abs() - 1, same_padding(x.shape[2:], kernel, (1, 1, 1)),
-                                     value=float('-inf'))
-    assert torch.equal(pool(-x.abs() - 1), torch.nn.functional.max_pool3d(padded, kernel, 1))
+    assert torch.equal(pool(negative), torch.nn.functional.max_pool3d(padded, kernel, 1))
 
 
 def test_channels_last_forward_matches_contiguous_layers():
