@@ -6,7 +6,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 from torch import Tensor
 
-from ..layers import DiscResBlock, embedding, linear
+from ..layers import DiscResBlock, MinibatchStd, embedding, linear
 
 
 def check_video(video: Tensor, channels: int) -> None:
@@ -43,12 +43,19 @@ class ProjectionHead(nn.Module):
 
 
 def make_blocks(in_channels: int, base_channels: int, channel_mults: Sequence[int],
-                num_3d_blocks: int = 0, use_spectral_norm: bool = True) -> nn.ModuleList:
-    """relu-conv-relu-conv blocks that downsample in all but the last block."""
+                num_3d_blocks: int = 0, use_spectral_norm: bool = True,
+                minibatch_std: bool = False) -> nn.ModuleList:
+    """relu-conv-relu-conv blocks that downsample in all but the last block.
+
+    ``minibatch_std`` gives the last block one more input channel, for the
+    :class:`MinibatchStd` feature that :func:`frame_scores` appends.
+    """
     blocks = nn.ModuleList()
     ch_in = in_channels
     for i, mult in enumerate(channel_mults):
         ch_out = base_channels * mult
+        if minibatch_std and i == len(channel_mults) - 1:
+            ch_in += 1
         blocks.append(DiscResBlock(
             ch_in, ch_out, downsample=i < len(channel_mults) - 1,
             preactivation=i > 0, dims=3 if i < num_3d_blocks else 2,
@@ -58,14 +65,21 @@ def make_blocks(in_channels: int, base_channels: int, channel_mults: Sequence[in
 
 
 def frame_scores(blocks: nn.ModuleList, head: ProjectionHead, x: Tensor,
-                 labels: Optional[Tensor]) -> Tensor:
-    """Run 3D blocks on (B, C, T, H, W), then 2D blocks per frame: scores (B, T)."""
+                 labels: Optional[Tensor],
+                 minibatch_std: Optional[MinibatchStd] = None) -> Tensor:
+    """Run 3D blocks on (B, C, T, H, W), then 2D blocks per frame: scores (B, T).
+
+    ``minibatch_std``, if given, appends its channel before the last block
+    (StyleGAN's place: at the lowest resolution, before the head).
+    """
     B, _, T = x.shape[:3]
     folded = False
-    for block in blocks:
+    for i, block in enumerate(blocks):
         if block.dims == 2 and not folded:
             x = x.transpose(1, 2).reshape(B * T, x.shape[1], *x.shape[3:])
             folded = True
+        if minibatch_std is not None and i == len(blocks) - 1:
+            x = minibatch_std(x, B)
         x = block(x)
     if not folded:
         x = x.transpose(1, 2).reshape(B * T, x.shape[1], *x.shape[3:])

@@ -6,6 +6,7 @@ from torch import Tensor
 
 from hvg.registry import MODELS
 from ..batch_random import batch_rand
+from ..layers import MinibatchStd
 from .base import ProjectionHead, check_video, frame_scores, make_blocks
 
 
@@ -19,17 +20,25 @@ class SpatialDiscriminator(nn.Module):
 
     Shapes: ``forward(video (B, C, T, H, W), labels (B,) or None)`` returns
     scores ``(B, min(k, T))``.
+
+    ``minibatch_std_group > 0`` appends a :class:`MinibatchStd` channel over
+    groups of that many videos before the last block (not in the paper: an
+    option against mode collapse, off by default).
     """
 
     def __init__(self, in_channels: int = 3, base_channels: int = 96,
                  channel_mults: Sequence[int] = (2, 4, 8, 16),
                  num_sampled_frames: int = 8, num_classes: int = 0,
-                 use_spectral_norm: bool = True):
+                 use_spectral_norm: bool = True,
+                 minibatch_std_group: int = 0):
         super().__init__()
         self.in_channels = in_channels
         self.num_sampled_frames = num_sampled_frames
         self.blocks = make_blocks(in_channels, base_channels, channel_mults,
-                                  use_spectral_norm=use_spectral_norm)
+                                  use_spectral_norm=use_spectral_norm,
+                                  minibatch_std=minibatch_std_group > 0)
+        self.minibatch_std = (MinibatchStd(minibatch_std_group)
+                              if minibatch_std_group > 0 else None)
         self.head = ProjectionHead(base_channels * channel_mults[-1], num_classes,
                                    use_spectral_norm)
 
@@ -46,4 +55,5 @@ class SpatialDiscriminator(nn.Module):
                 lowres: Optional[Tensor] = None) -> Tensor:
         """Scores of ``video``; ``lowres`` is ignored (the group's call signature)."""
         check_video(video, self.in_channels)
-        return frame_scores(self.blocks, self.head, self.sample_frames(video), labels)
+        return frame_scores(self.blocks, self.head, self.sample_frames(video), labels,
+                            self.minibatch_std)
