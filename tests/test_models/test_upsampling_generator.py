@@ -129,8 +129,17 @@ def test_residuals_exactly_at_resolutions_up_to_the_input_size():
     assert build(in_size=16).residual_resolutions == [4, 8, 8, 8, 16, 16, 16]
 
 
-def test_residuals_see_the_nearest_resized_repeated_lowres():
-    generator = build().eval()
+def cell_pixels(video: torch.Tensor, resolution: int, mode: str) -> torch.Tensor:
+    """(..., H, W) -> (..., r, r): each r-grid cell's top-left pixel, or its mean."""
+    k = video.shape[-1] // resolution
+    cells = video.unflatten(-1, (resolution, k)).unflatten(-3, (resolution, k))
+    # (..., r, k, r, k): cell (i, j) is [..., i, :, j, :]
+    return cells[..., 0, :, 0] if mode == 'nearest' else cells.mean(dim=(-3, -1))
+
+
+@pytest.mark.parametrize('mode', ['nearest', 'area'])
+def test_residuals_see_the_resized_repeated_lowres(mode):
+    generator = build(residual_resize=mode).eval()
     lowres = lowres_video()
     inputs = {}
 
@@ -148,8 +157,20 @@ def test_residuals_see_the_nearest_resized_repeated_lowres():
     repeated = repeat_frames(lowres, OUT_FRAMES)
     for (_, resolution), seen in inputs.items():
         # per_frame folds (B, T) into the batch: (B * T, C, r, r)
-        expected = resize_frames(repeated, resolution, mode='nearest').transpose(1, 2)
+        expected = cell_pixels(repeated, resolution, mode).transpose(1, 2)
         torch.testing.assert_close(seen, expected.reshape(-1, 3, resolution, resolution))
+
+
+def test_area_residuals_weigh_the_corner_pixel_like_any_other():
+    """Nearest: the top-left location of every residual is the corner pixel."""
+    corner = torch.zeros(1, 3, IN_FRAMES, IN_SIZE, IN_SIZE)
+    corner[..., 0, 0] = 1
+    for mode, expected in [('nearest', 1.0), ('area', (4 / IN_SIZE)**2)]:
+        generator = build(residual_resize=mode)
+        for slot in generator.slots:
+            if slot.residual is not None and slot.resolution == 4:
+                seen = resize_frames(corner, 4, mode=slot.resize)
+                assert seen[..., 0, 0].max().item() == pytest.approx(expected)
 
 
 def test_lowres_flows_into_the_output_only_through_the_residuals():
@@ -204,6 +225,7 @@ def test_wrong_lowres_shape_is_refused(shape):
     (dict(num_frames=7), 'multiple of temporal_factor'),
     (dict(in_size=2), 'in_size=2'),
     (dict(in_size=64), 'in_size=64'),
+    (dict(residual_resize='bilinear'), "residual_resize must be 'nearest' or 'area'"),
 ])
 def test_inconsistent_configs_are_refused(overrides, match):
     with pytest.raises(ValueError, match=match):

@@ -26,24 +26,29 @@ class ConditionedBlock(nn.Module):
         block: a ``GenResBlock3dSeparable`` or ``GenResBlock2d``.
         resolution: the block's output height and width.
         residual: the 1x1 conv from the low-res channels, or None.
+        resize: how the low-res video is brought to ``resolution``:
+            ``'nearest'`` (the paper) or ``'area'`` (the mean of the pixels
+            each location covers; see ``UpsamplingGenerator``).
     """
 
-    def __init__(self, block: nn.Module, resolution: int, residual: Optional[nn.Module]):
+    def __init__(self, block: nn.Module, resolution: int, residual: Optional[nn.Module],
+                 resize: str = 'nearest'):
         super().__init__()
         self.block = block
         self.resolution = resolution
         self.residual = residual
+        self.resize = resize
 
     def forward(self, x: Tensor, cond: Tensor, lowres: Tensor) -> Tensor:
         """x: (B, T, C, H, W); lowres: (B, T, C_in, h, w), already T frames long."""
         x = self.block(x, cond)
         if self.residual is not None:
-            lowres = resize_frames(lowres, self.resolution, mode='nearest')
+            lowres = resize_frames(lowres, self.resolution, mode=self.resize)
             x = x + per_frame(self.residual, lowres)
         return x
 
     def extra_repr(self) -> str:
-        return f'resolution={self.resolution}'
+        return f'resolution={self.resolution}, resize={self.resize!r}'
 
 
 @MODELS.register_module()
@@ -97,6 +102,14 @@ class UpsamplingGenerator(nn.Module):
             the conv is plain and initialised with rows of norm 1 (an
             orthogonal init times ``sqrt(C / in_channels)``), so every channel
             hears the input at the scale of the trunk.
+        residual_resize: how each residual's copy of the low-res video is
+            downsampled: ``'nearest'`` (appendix B.2: "nearest neighbor
+            spatial downsampling") or ``'area'`` (the mean of each location's
+            pixels). PyTorch's nearest downsampling by ``k`` keeps pixel
+            ``k * i`` of every ``k x k`` cell, the cell's top-left one, so
+            every residual's first row and column are the input's first row
+            and column and the top-left location of all of them is one input
+            pixel, the corner's; ``'area'`` weighs every pixel alike.
 
     Shapes: ``forward(noise (B, noise_dim), lowres (B, in_channels, T_in, in_size,
     in_size) in [-1, 1], labels (B,) or None)`` returns ``(B, out_channels,
@@ -125,9 +138,13 @@ class UpsamplingGenerator(nn.Module):
                  out_channels: int = 3, use_spectral_norm: bool = True,
                  embed_spectral_norm: Optional[bool] = None,
                  cbn_spectral_norm: Optional[bool] = None,
-                 residual_spectral_norm: bool = True):
+                 residual_spectral_norm: bool = True,
+                 residual_resize: str = 'nearest'):
         super().__init__()
         check_out_size(out_size, channel_mults)
+        if residual_resize not in ('nearest', 'area'):
+            raise ValueError(f"residual_resize must be 'nearest' or 'area', "
+                             f'got {residual_resize!r}')
         if not 4 <= in_size <= out_size:
             raise ValueError(
                 f'in_size={in_size} must be between 4 (the first block resolution; '
@@ -157,7 +174,7 @@ class UpsamplingGenerator(nn.Module):
                 # rows of norm 1: every channel gets the input at unit scale
                 with torch.no_grad():
                     residual.weight.mul_(max(1.0, ch / in_channels)**0.5)
-            return ConditionedBlock(block, resolution, residual)
+            return ConditionedBlock(block, resolution, residual, residual_resize)
 
         self.units = nn.ModuleList()
         in_ch, size = channels[0], 4
