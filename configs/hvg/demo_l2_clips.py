@@ -21,13 +21,18 @@ model = dict(
     # and residual_spectral_norm=False: plain 1x1 convs for the low-res
     # residuals, initialised at unit scale per channel; normalised, each of
     # the C channels gets ~1/sqrt(C) of the input and level 2 learns to
-    # follow its input several times more slowly.
+    # follow its input several times more slowly; and residual_resize='area':
+    # each residual averages the low-res pixels of its cells, where the
+    # paper's nearest downsampling takes their top-left pixel, so that the
+    # top-left location of every residual is the input's corner pixel and
+    # the samples had a bright spot there (error 0.36 against 0.17 on
+    # average; 0.15 with 'area', the same grounding and FVD).
     augment=dict(type='DiffAugment', policy=('color', 'translation', 'cutout')),
     generator=dict(
         num_frames=8, in_size=32, out_size=64, base_channels=8,
         channel_mults=(4, 4, 2, 2, 1), noise_dim=64, class_embed_dim=32,
         embed_spectral_norm=False, cbn_spectral_norm=False,
-        residual_spectral_norm=False),
+        residual_spectral_norm=False, residual_resize='area'),
     discriminator=dict(
         spatial=dict(base_channels=8, channel_mults=(1, 2, 4, 4, 4),
                      num_sampled_frames=4),
