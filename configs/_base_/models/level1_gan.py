@@ -29,11 +29,16 @@ model = dict(
             type='SpatialDiscriminator',
             base_channels=96,
             channel_mults=(2, 4, 8, 16),
-            num_sampled_frames=8),
+            num_sampled_frames=8,
+            # not in the paper, 0 = off: > 0 adds a minibatch-std channel over
+            # groups of that many videos (docs/architecture.md; it did not
+            # help the demo: docs/quality.md)
+            minibatch_std_group=0),
         temporal=dict(
             type='TemporalDiscriminator',
             base_channels=96,
             channel_mults=(2, 4, 8, 16),
             num_3d_blocks=2,
-            input_downsample=2)),
+            input_downsample=2,
+            minibatch_std_group=0)),
     loss=dict(type='GeometricHingeLoss'))
