@@ -74,6 +74,18 @@ def eval_dataset_cfg(level_config: LevelConfig, num_frames: int, size: int,
     return dataset
 
 
+def training_pairs_cfg(level_config: LevelConfig) -> dict:
+    """An upsampling level's real ``(x_l, x_{l-1})`` pairs at its training window.
+
+    ``eval_dataset_cfg`` at the generator's ``num_frames`` and ``out_size``,
+    with the low-res view at its ``temporal_factor`` and ``in_size``: the
+    pairs a level can be scored on by itself, independently of any level 1.
+    """
+    gen = as_config(level_config).model.generator
+    return eval_dataset_cfg(level_config, gen.num_frames, gen.out_size,
+                            lowres=(gen.get('temporal_factor', 2), gen.in_size))
+
+
 class SeededClips(Dataset):
     """Item ``i`` of the real set: a fixed clip whatever the rank or worker.
 

@@ -32,7 +32,7 @@ import torch
 from torch import Tensor
 
 import hvg  # noqa: F401
-from hvg.apis.real_clips import eval_dataset_cfg, real_batches
+from hvg.apis.real_clips import real_batches, training_pairs_cfg
 from hvg.models.layers import repeat_frames, resize_frames
 from hvg.models.level_loading import load_level_and_config
 from hvg.utils.cli import non_negative_int, positive_int, tool_parser, writable_dir
@@ -94,9 +94,8 @@ def level_error_maps(path: str, args) -> Tuple[Tensor, Tensor]:
         raise SystemExit(f'error: {path} is a {cfg.model.type}, not an upsampling '
                          'level (this tool upsamples real low-res windows)')
     gen = cfg.model.generator
+    dataset = training_pairs_cfg(cfg)
     factor = gen.get('temporal_factor', 2)
-    dataset = eval_dataset_cfg(cfg, gen.num_frames, gen.out_size,
-                               lowres=(factor, gen.in_size))
     conditional = level_num_classes(cfg.model) > 0
     totals, count = [0.0, 0.0], 0
     for batch in real_batches(dataset, args.num_real, args.seed, args.batch_size):

@@ -32,7 +32,7 @@ import hvg  # noqa: F401
 from hvg.evaluation import I3DExtractor
 from hvg.evaluation.class_consistency import class_consistency
 from hvg.evaluation.grounding import GroundingAccumulator, grounding_summary
-from hvg.apis.real_clips import eval_dataset_cfg, real_batches
+from hvg.apis.real_clips import eval_dataset_cfg, real_batches, training_pairs_cfg
 from hvg.models import load_level
 from hvg.utils.cli import (DictAction, non_negative_int, positive_int, tool_parser,
                            writable_file)
@@ -91,10 +91,7 @@ def level1_scores(args, level_cfg: Config):
 
 
 def upsampling_scores(args, level_cfg: Config):
-    gen = level_cfg.model.generator
-    dataset = eval_dataset_cfg(level_cfg, gen.num_frames, gen.out_size,
-                               lowres=(gen.get('temporal_factor', 2), gen.in_size))
-    pairs = list(real_batches(dataset, args.num_real, args.seed, 16))
+    pairs = list(real_batches(training_pairs_cfg(level_cfg), args.num_real, args.seed, 16))
     real = GroundingAccumulator(mismatched=False)
     for batch in pairs:
         real.update(batch['video']['lowres'], batch['video']['highres'])
