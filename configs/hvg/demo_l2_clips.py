@@ -45,7 +45,10 @@ model = dict(
 # bilinearly downsampled to 32x32 (its resolution). The decoded copies have a
 # 64-pixel short side, so Resize is then a no-op on it.
 train_pipeline = [
-    dict(type='DecordInit'),
+    # The three decoded clips (11 MiB) kept in memory: opening and decoding
+    # a clip each draw cost the loader worker one core's 0.15 s per batch,
+    # taken from the training step (docs/benchmarks.md); the same frames.
+    dict(type='DecordInit', cache_mib=64),
     dict(type='SampleFrames', clip_len=8, frame_interval=2),
     dict(type='DecordDecode'),
     dict(type='Resize', short_side=64),

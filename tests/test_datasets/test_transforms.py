@@ -12,6 +12,7 @@ from video_fixtures import (capture_mmengine_warnings, decode_frame_indices,
 from hvg.datasets.transforms import (CenterCrop, DecordDecode, DecordInit,
                                      Flip, PackVideoInputs, RandomCrop, Resize,
                                      SampleFrames)
+from hvg.datasets.transforms.loading import DecodedVideo
 from hvg.registry import TRANSFORMS
 
 NUM_FRAMES = 40  # of the synthetic videos (conftest)
@@ -119,6 +120,92 @@ def test_unreadable_video_is_skipped_with_one_warning(synthetic_video_root,
         assert init(dict(filename=filename)) is None
         assert init(dict(filename=filename)) is None
     assert len(warnings) == 1 and filename in warnings[0]
+
+
+def test_cached_decode_gives_the_same_clips_without_rereading(
+        synthetic_video_root, monkeypatch):
+    video = str(synthetic_video_root / 'video_0.mp4')
+    plain = Compose([DecordInit(), SampleFrames(6, 3), DecordDecode()])
+    init = DecordInit(cache_mib=1)  # 40 x 48 x 64 x 3 bytes = 0.35 MiB
+    cached = Compose([init, SampleFrames(6, 3), DecordDecode()])
+    np.random.seed(3)
+    expected = [plain(dict(filename=video)) for _ in range(5)]
+    np.random.seed(3)
+    first = cached(dict(filename=video))
+
+    def no_reads(*args, **kwargs):
+        raise AssertionError('a cached video was opened again')
+
+    monkeypatch.setattr(decord, 'VideoReader', no_reads)
+    got = [first] + [cached(dict(filename=video)) for _ in range(4)]
+    for want, have in zip(expected, got):
+        np.testing.assert_array_equal(have['imgs'], want['imgs'])
+        assert have['imgs'].flags.writeable  # a copy: the cache stays intact
+        for key in ('frame_inds', 'total_frames', 'original_shape', 'img_shape'):
+            assert np.all(have[key] == want[key]), key
+        assert have['avg_fps'] == pytest.approx(want['avg_fps'])
+        assert 'video_reader' not in have
+    assert init._cache_bytes == NUM_FRAMES * 48 * 64 * 3
+
+
+def test_cache_keeps_to_its_budget_and_off_by_default(synthetic_video_root):
+    videos = [str(synthetic_video_root / name) for name in
+              ('video_0.mp4', 'video_1.mp4', 'sub/video_2.mp4')]
+    init = DecordInit(cache_mib=0.8)  # room for two videos of 0.35 MiB
+    readers = [init(dict(filename=video))['video_reader'] for video in videos]
+    assert [isinstance(r, DecodedVideo) for r in readers] == [True, True, False]
+    assert len(readers[2]) == NUM_FRAMES  # read from disk as usual
+    assert init._cache_bytes <= 0.8 * 2**20
+    off = DecordInit()
+    assert not isinstance(off(dict(filename=videos[0]))['video_reader'],
+                          DecodedVideo)
+    assert off._cache_bytes == 0
+    with pytest.raises(ValueError, match='cache_mib'):
+        DecordInit(cache_mib=-1)
+
+
+def test_cached_init_still_skips_unreadable_videos(synthetic_video_root):
+    init = DecordInit(cache_mib=64)
+    filename = str(synthetic_video_root / 'corrupt.mp4')
+    with capture_mmengine_warnings() as warnings:
+        assert init(dict(filename=filename)) is None
+        assert init(dict(filename=filename)) is None
+    assert len(warnings) == 1 and filename in warnings[0]
+    assert init._cache_bytes == 0
+
+
+def test_video_whose_whole_decode_fails_is_read_clip_by_clip(
+        synthetic_video_root, monkeypatch):
+    """One bad frame must not cost the file: its clips are decoded as usual."""
+    video = str(synthetic_video_root / 'video_0.mp4')
+    real_reader = decord.VideoReader
+
+    class FailsWholeDecode:
+        def __init__(self, *args, **kwargs):
+            self._reader = real_reader(*args, **kwargs)
+
+        def __getattr__(self, name):
+            return getattr(self._reader, name)
+
+        def __getitem__(self, index):
+            return self._reader[index]
+
+        def __len__(self):
+            return len(self._reader)
+
+        def get_batch(self, indices):
+            if len(indices) == len(self._reader):
+                raise decord.DECORDError('[h264] error while decoding MB 3 2')
+            return self._reader.get_batch(indices)
+
+    monkeypatch.setattr(decord, 'VideoReader', FailsWholeDecode)
+    init = DecordInit(cache_mib=64)
+    pipeline = Compose([init, SampleFrames(4, 2), DecordDecode()])
+    for _ in range(2):
+        results = pipeline(dict(filename=video))
+        assert decode_frame_indices(results['imgs']) == \
+            results['frame_inds'].tolist()
+    assert init._cache_bytes == 0 and video in init._not_cached
 
 
 @pytest.mark.parametrize('error', [RuntimeError, decord.DECORDError])
