@@ -173,6 +173,31 @@ def test_area_residuals_weigh_the_corner_pixel_like_any_other():
                 assert seen[..., 0, 0].max().item() == pytest.approx(expected)
 
 
+@pytest.mark.parametrize('mode', ['reflect', 'replicate'])
+def test_padding_mode_pads_every_spatial_conv_and_never_time(mode):
+    generator = build(padding_mode=mode)
+    convs = [m for m in generator.modules() if isinstance(m, torch.nn.Conv2d)]
+    padded = [m for m in convs if m.kernel_size == (3, 3)]
+    assert padded and all(m.padding_mode == mode for m in padded)
+    assert all(m.padding_mode == 'zeros' for m in generator.modules()
+               if isinstance(m, torch.nn.Conv3d))
+    assert all(m.padding_mode == 'zeros' for m in build().modules()
+               if isinstance(m, (torch.nn.Conv2d, torch.nn.Conv3d)))
+
+
+@pytest.mark.parametrize('mode, flat_edges', [('zeros', False), ('reflect', True),
+                                              ('replicate', True)])
+def test_only_zero_padding_makes_a_border_out_of_a_flat_image(mode, flat_edges):
+    """Why the option: a 3x3 conv of a flat image is flat up to its edges unless
+    the padding brings in values the image does not have."""
+    from hvg.models.layers.spectral import conv2d
+    conv = conv2d(3, 4, use_spectral_norm=False, padding_mode=mode)
+    with torch.no_grad():
+        out = conv(torch.full((1, 3, 8, 8), 0.7))
+    spread = (out - out[..., 4:5, 4:5]).abs().amax().item()
+    assert (spread < 1e-6) == flat_edges
+
+
 def test_lowres_flows_into_the_output_only_through_the_residuals():
     """Eval mode: spectral norm runs no power iteration, so calls compare exactly."""
     generator = build().eval()
@@ -226,6 +251,7 @@ def test_wrong_lowres_shape_is_refused(shape):
     (dict(in_size=2), 'in_size=2'),
     (dict(in_size=64), 'in_size=64'),
     (dict(residual_resize='bilinear'), "residual_resize must be 'nearest' or 'area'"),
+    (dict(padding_mode='circular'), 'padding_mode must be one of'),
 ])
 def test_inconsistent_configs_are_refused(overrides, match):
     with pytest.raises(ValueError, match=match):

@@ -10,6 +10,7 @@ from hvg.registry import MODELS
 from ..layers import (FrameBatchNorm, GenResBlock2d, GenResBlock3dSeparable, conv2d,
                       per_frame, repeat_frames, resize_frames)
 from ..layers.conditional_bn import use_frame_offset
+from ..layers.spectral import PADDING_MODES
 from .latent_stem import LatentStem, check_out_size
 
 
@@ -110,6 +111,12 @@ class UpsamplingGenerator(nn.Module):
             every residual's first row and column are the input's first row
             and column and the top-left location of all of them is one input
             pixel, the corner's; ``'area'`` weighs every pixel alike.
+        padding_mode: spatial padding of every 3x3 convolution: ``'zeros'``
+            (the paper's 'same' convolutions), ``'reflect'`` or
+            ``'replicate'``. With zeros the convolutions see a mid-grey
+            frame around the image, which the demo's level 2 turned into a
+            wrong first and last column (docs/quality.md). Time is always
+            zero-padded (the exact streaming unroll relies on it).
 
     Shapes: ``forward(noise (B, noise_dim), lowres (B, in_channels, T_in, in_size,
     in_size) in [-1, 1], labels (B,) or None)`` returns ``(B, out_channels,
@@ -139,9 +146,12 @@ class UpsamplingGenerator(nn.Module):
                  embed_spectral_norm: Optional[bool] = None,
                  cbn_spectral_norm: Optional[bool] = None,
                  residual_spectral_norm: bool = True,
-                 residual_resize: str = 'nearest'):
+                 residual_resize: str = 'nearest', padding_mode: str = 'zeros'):
         super().__init__()
         check_out_size(out_size, channel_mults)
+        if padding_mode not in PADDING_MODES:
+            raise ValueError(f'padding_mode must be one of {PADDING_MODES}, '
+                             f'got {padding_mode!r}')
         if residual_resize not in ('nearest', 'area'):
             raise ValueError(f"residual_resize must be 'nearest' or 'area', "
                              f'got {residual_resize!r}')
@@ -183,18 +193,22 @@ class UpsamplingGenerator(nn.Module):
             up_size = 2 * size if upsample else size
             self.units.append(nn.ModuleList([
                 slot(GenResBlock3dSeparable(in_ch, ch, num_frames, cond_dim,
-                                            use_spectral_norm, cbn_spectral_norm),
+                                            use_spectral_norm, cbn_spectral_norm,
+                                            padding_mode),
                      ch, size),
                 slot(GenResBlock2d(ch, ch, num_frames, cond_dim, upsample=upsample,
                                    use_spectral_norm=use_spectral_norm,
-                                   cbn_spectral_norm=cbn_spectral_norm), ch, up_size),
+                                   cbn_spectral_norm=cbn_spectral_norm,
+                                   padding_mode=padding_mode), ch, up_size),
                 slot(GenResBlock2d(ch, ch, num_frames, cond_dim,
                                    use_spectral_norm=use_spectral_norm,
-                                   cbn_spectral_norm=cbn_spectral_norm), ch, up_size),
+                                   cbn_spectral_norm=cbn_spectral_norm,
+                                   padding_mode=padding_mode), ch, up_size),
             ]))
             in_ch, size = ch, up_size
         self.out_norm = FrameBatchNorm(in_ch, num_frames)
-        self.out_conv = conv2d(in_ch, out_channels, use_spectral_norm=use_spectral_norm)
+        self.out_conv = conv2d(in_ch, out_channels, use_spectral_norm=use_spectral_norm,
+                               padding_mode=padding_mode)
 
     @property
     def input_frames(self) -> int:

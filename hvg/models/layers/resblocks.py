@@ -35,17 +35,20 @@ class GenResBlock2d(nn.Module):
     def __init__(self, in_channels: int, out_channels: int, num_frames: int,
                  cond_dim: int, upsample: bool = False,
                  use_spectral_norm: bool = True,
-                 cbn_spectral_norm: Optional[bool] = None):
+                 cbn_spectral_norm: Optional[bool] = None,
+                 padding_mode: str = 'zeros'):
         super().__init__()
         self.upsample = upsample
         self.norm1 = FrameBatchNorm(in_channels, num_frames, cond_dim,
                                     use_spectral_norm=use_spectral_norm,
                                     cond_spectral_norm=cbn_spectral_norm)
-        self.conv1 = conv2d(in_channels, out_channels, use_spectral_norm=use_spectral_norm)
+        self.conv1 = conv2d(in_channels, out_channels, use_spectral_norm=use_spectral_norm,
+                            padding_mode=padding_mode)
         self.norm2 = FrameBatchNorm(out_channels, num_frames, cond_dim,
                                     use_spectral_norm=use_spectral_norm,
                                     cond_spectral_norm=cbn_spectral_norm)
-        self.conv2 = conv2d(out_channels, out_channels, use_spectral_norm=use_spectral_norm)
+        self.conv2 = conv2d(out_channels, out_channels, use_spectral_norm=use_spectral_norm,
+                            padding_mode=padding_mode)
         self.shortcut = (
             conv2d(in_channels, out_channels, 1, use_spectral_norm)
             if in_channels != out_channels else None)
@@ -75,12 +78,14 @@ class SeparableConv3d(nn.Module):
     """
 
     def __init__(self, in_channels: int, out_channels: int, temporal_kernel: int = 3,
-                 use_spectral_norm: bool = True):
+                 use_spectral_norm: bool = True, padding_mode: str = 'zeros'):
         super().__init__()
+        # time keeps zero padding whatever padding_mode: streaming relies on it
         self.temporal = conv3d(in_channels, out_channels, (temporal_kernel, 1, 1),
                                use_spectral_norm=use_spectral_norm)
         self.spatial = conv2d(out_channels, out_channels,
-                              use_spectral_norm=use_spectral_norm)
+                              use_spectral_norm=use_spectral_norm,
+                              padding_mode=padding_mode)
 
     def forward(self, x: Tensor) -> Tensor:
         # conv3d wants (B, C, T, H, W): swap to it and back around the temporal conv
@@ -102,18 +107,21 @@ class GenResBlock3dSeparable(nn.Module):
 
     def __init__(self, in_channels: int, out_channels: int, num_frames: int,
                  cond_dim: int, use_spectral_norm: bool = True,
-                 cbn_spectral_norm: Optional[bool] = None):
+                 cbn_spectral_norm: Optional[bool] = None,
+                 padding_mode: str = 'zeros'):
         super().__init__()
         self.norm1 = FrameBatchNorm(in_channels, num_frames, cond_dim,
                                     use_spectral_norm=use_spectral_norm,
                                     cond_spectral_norm=cbn_spectral_norm)
         self.conv1 = SeparableConv3d(in_channels, out_channels,
-                                     use_spectral_norm=use_spectral_norm)
+                                     use_spectral_norm=use_spectral_norm,
+                                     padding_mode=padding_mode)
         self.norm2 = FrameBatchNorm(out_channels, num_frames, cond_dim,
                                     use_spectral_norm=use_spectral_norm,
                                     cond_spectral_norm=cbn_spectral_norm)
         self.conv2 = SeparableConv3d(out_channels, out_channels,
-                                     use_spectral_norm=use_spectral_norm)
+                                     use_spectral_norm=use_spectral_norm,
+                                     padding_mode=padding_mode)
         self.shortcut = (
             conv2d(in_channels, out_channels, 1, use_spectral_norm)
             if in_channels != out_channels else None)

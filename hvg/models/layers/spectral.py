@@ -92,11 +92,21 @@ def init_and_normalise(module: nn.Module, use_spectral_norm: bool = True) -> nn.
     return spectral_norm(module) if use_spectral_norm else module
 
 
+PADDING_MODES = ('zeros', 'reflect', 'replicate')
+
+
 def conv2d(in_channels: int, out_channels: int, kernel_size: int = 3,
-           use_spectral_norm: bool = True) -> nn.Module:
-    """Stride-1 'same' 2D convolution (appendix A: 3x3, padding 1)."""
+           use_spectral_norm: bool = True, padding_mode: str = 'zeros') -> nn.Module:
+    """Stride-1 'same' 2D convolution (appendix A: 3x3, padding 1).
+
+    ``padding_mode`` is ``nn.Conv2d``'s: ``'zeros'`` (the paper's), or
+    ``'reflect'`` / ``'replicate'`` (see ``UpsamplingGenerator``).
+    """
+    if padding_mode not in PADDING_MODES:
+        raise ValueError(f'padding_mode must be one of {PADDING_MODES}, got {padding_mode!r}')
     return init_and_normalise(
-        nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2),
+        nn.Conv2d(in_channels, out_channels, kernel_size, padding=kernel_size // 2,
+                  padding_mode=padding_mode),
         use_spectral_norm)
 
 
