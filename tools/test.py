@@ -39,6 +39,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--class-levels', type=count, nargs='+', help='class consistency levels')
     p.add_argument('--psd-frames', type=count, nargs='+', help='1-based PSD frames')
     p.add_argument('--cov-ddof', type=int, default=1, choices=[0, 1])
+    p.add_argument('--fvd-upsampled-input', action='store_true',
+                   help="also the FVD of each upsampling level's input, frames repeated "
+                   'and bilinearly upsampled (fvd_upsampled_input: what the level adds)')
     p.add_argument('--resize', default='tf_legacy', choices=['tf_legacy', 'half_pixel'])
     p.add_argument('--i3d-size', type=count, default=224, help='224: the protocol')
     p.add_argument('--bn-passes', type=count, help='BatchNorm passes (config default)')
@@ -62,8 +65,8 @@ def parse_args(argv=None) -> argparse.Namespace:
 def metric_cfgs(args) -> list:
     """``--metrics`` with the options of each (a new metric needs none here)."""
     plot = os.path.splitext(args.out)[0] + '_psd.png'
-    options = {'fvd': dict(cov_ddof=args.cov_ddof), 'fid': dict(cov_ddof=args.cov_ddof,
-                                                                classes=args.classes),
+    options = {'fvd': dict(cov_ddof=args.cov_ddof, upsampled_input=args.fvd_upsampled_input),
+               'fid': dict(cov_ddof=args.cov_ddof, classes=args.classes),
                'is': dict(splits=args.is_splits, classes=args.classes),
                'psd': dict(frames=args.psd_frames, sets=args.psd_sets, plot=plot),
                'class_consistency': dict(heldout_every=args.heldout_every,

@@ -11,6 +11,7 @@ from mmengine.runner import Runner
 from hvg.apis.real_clips import save_arrays
 from hvg.evaluation import (FIDMetric, FVDMetric, I3DExtractor, ISMetric, PSDMetric,
                             VideoBatch, compute_fvd)
+from hvg.evaluation.metrics.fvd import upsample_input
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -87,6 +88,36 @@ def test_metrics_of_one_batch_share_one_i3d_forward(i3d_file):
     first, second = extractor(videos), extractor(videos.float() / 127.5 - 1)
     assert second['logits'] is first['logits']  # the same batch: remembered
     assert extractor(videos.flip(2))['logits'] is not first['logits']
+
+
+def test_fvd_of_the_upsampled_input_scores_the_input_alone(i3d_file):
+    """fvd_upsampled_input is the FVD of the inputs blown up to the output's
+    shape: 0 when the real clips are exactly that, whatever the output is."""
+    extractor = I3DExtractor(i3d_file, size=32, batch_size=8)
+    lowres = torch.from_numpy(moving_squares(6, frames=4, size=16)).permute(0, 4, 1, 2, 3)
+    outputs = squares_batch(6).videos  # (6, 3, 8, 32, 32) uint8
+    upsampled = upsample_input(lowres, outputs)
+    assert upsampled.shape == outputs.shape and upsampled.dtype == torch.float32
+    # frames repeated in place: output frames 2k and 2k + 1 are input frame k
+    torch.testing.assert_close(upsampled[:, :, 2], upsampled[:, :, 3])
+    metric = FVDMetric(extractor=extractor, upsampled_input=True)
+    metric.update('real', VideoBatch(upsampled, list(range(6)), [-1] * 6))
+    metric.finish_real()
+    metric.mark_real_done()
+    for fake in (upsampled, outputs.flip(2)):
+        metric.reset(keep_real=True)
+        metric.update('fake', VideoBatch(fake, list(range(6)), [-1] * 6, lowres))
+        values = metric.result()
+        assert values['fvd_upsampled_input'] == pytest.approx(0, abs=1e-6)
+    assert values['fvd'] > 1  # the time-reversed squares are not the real clips
+    # no input (a level 1), or the option off: no reference
+    metric.reset(keep_real=True)
+    metric.update('fake', VideoBatch(outputs, list(range(6)), [-1] * 6))
+    assert 'fvd_upsampled_input' not in metric.result()
+    plain = FVDMetric(extractor=extractor)
+    plain.real = metric.real
+    plain.update('fake', VideoBatch(outputs, list(range(6)), [-1] * 6, lowres))
+    assert set(plain.result()) == {'fvd'}
 
 
 def test_per_class_scores(i3d_file):

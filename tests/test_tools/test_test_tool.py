@@ -130,12 +130,17 @@ def test_test_tool_level_metrics(inputs, tmp_path, monkeypatch, window):
     torch.set_num_threads(1)
     tool = load_test_tool()
     name = 'window' if window else 'unrolled'
-    tool.main(level_args(inputs, tmp_path, name, *(['--window'] if window else [])))
+    tool.main(level_args(inputs, tmp_path, name, '--fvd-upsampled-input',
+                         *(['--window'] if window else [])))
     result = json.loads((tmp_path / f'{name}.json').read_text())
     values = result['metrics']
     assert result['num_frames'] == (8 if window else 24)
     assert values['level2/fvd'] == values['fvd'] and values['level1/fvd'] > 0
     assert values['level1/fvd'] != values['fvd']  # 12/32x32 real clips, not 24/64x64
+    # the reference of the upsampling level only: its inputs blown up to 24/64x64
+    assert values['level2/fvd_upsampled_input'] == values['fvd_upsampled_input'] > 0
+    assert values['fvd_upsampled_input'] != values['fvd']
+    assert 'level1/fvd_upsampled_input' not in values
     assert (tmp_path / f'real_{name}_level1.npz').is_file()
     with np.load(tmp_path / f'real_{name}_level1.npz') as cached:
         key = json.loads(str(cached['key']))

@@ -27,7 +27,11 @@ model = dict(
         base_channels=48,
         channel_mults=(8, 8, 8, 4, 2, 1),
         noise_dim=128,
-        class_embed_dim=128),
+        class_embed_dim=128,
+        # the paper's 'same' 3x3 convolutions pad with zeros; 'reflect' (not
+        # in the paper) removed the wrong edge columns of the demo's level 2
+        # (docs/quality.md)
+        padding_mode='zeros'),
     discriminator=dict(
         type='DiscriminatorGroup',
         spatial=dict(

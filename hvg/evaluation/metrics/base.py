@@ -206,12 +206,15 @@ class VideoMetric(BaseMetric):
         # distinct global indices per rank: IS splits and PSD sets use them
         first = self._seen[role]
         self._seen[role] += len(pending)
+        # the inputs go along wherever every sample has one (pairs metrics
+        # require them; FVD's upsampled-input reference uses them if there)
+        has_lowres = all(s.get(f'{role}_lowres') is not None for s in pending)
         self.update(role, VideoBatch(
             torch.stack([s[role].detach().cpu() for s in pending]),
             [(first + i) * world + rank for i in range(len(pending))],
             [int(s.get('label', -1)) for s in pending],
             torch.stack([s[f'{role}_lowres'].detach().cpu() for s in pending])
-            if self.pairs else None))
+            if has_lowres else None))
 
     def evaluate(self, size: int = 0) -> dict:
         """mmengine: combine the ranks' statistics and compute (every rank)."""
