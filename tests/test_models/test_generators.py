@@ -95,3 +95,24 @@ def test_noise_must_be_batch_by_noise_dim(shape):
     generator = build(CONDITIONAL_32)
     with pytest.raises(ValueError, match=f'noise must be \\(B, {NOISE_DIM}\\)'):
         generator(torch.randn(shape), torch.tensor([0, 1]))
+
+
+@pytest.mark.parametrize('mode', ['reflect', 'replicate'])
+def test_padding_mode_pads_every_3x3_conv_of_level1(mode):
+    """ConvGRU, blocks and output convolution: all of them, or the edges of
+    the frame would still see a border of zeros somewhere."""
+    generator = build(CONDITIONAL_32, padding_mode=mode)
+    padded = [m for m in generator.modules()
+              if isinstance(m, torch.nn.Conv2d) and m.kernel_size == (3, 3)]
+    # per unit: 2 ConvGRU convs + 2 blocks x 2 convs; plus the output conv
+    assert len(padded) == 6 * len(CONDITIONAL_32['channel_mults']) + 1
+    assert all(m.padding_mode == mode for m in padded)
+    video = generator(torch.randn(2, NOISE_DIM), labels_for(generator, 2))
+    assert video.shape == (2, 3, NUM_FRAMES, 32, 32) and torch.isfinite(video).all()
+    assert all(m.padding_mode == 'zeros' for m in build(CONDITIONAL_32).modules()
+               if isinstance(m, torch.nn.Conv2d))
+
+
+def test_unknown_padding_mode_is_refused():
+    with pytest.raises(ValueError, match='padding_mode must be one of'):
+        build(CONDITIONAL_32, padding_mode='circular')

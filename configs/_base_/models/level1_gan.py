@@ -22,7 +22,11 @@ model = dict(
         # ConvGRU steps on the first input before the first output; 0 is the
         # paper's zero initial state (not a cause of the blurred first frames:
         # docs/reproduction.md)
-        gru_burn_in=0),
+        gru_burn_in=0,
+        # the paper's 'same' 3x3 convolutions pad with zeros; 'reflect' or
+        # 'replicate' (not in the paper) pad with the frame's own features
+        # (docs/architecture.md)
+        padding_mode='zeros'),
     discriminator=dict(
         type='DiscriminatorGroup',
         spatial=dict(

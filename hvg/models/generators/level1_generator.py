@@ -38,6 +38,9 @@ class Level1Generator(nn.Module):
             ``FrameBatchNorm``: off, they are plain and start at zero).
         gru_burn_in: steps each ConvGRU runs on its first input before its
             first output (see ``ConvGRU``; 0, the paper's zero initial state).
+        padding_mode: spatial padding of every 3x3 convolution (ConvGRU,
+            blocks, output): ``'zeros'`` (the paper's 'same' convolutions),
+            ``'reflect'`` or ``'replicate'``, as ``UpsamplingGenerator``'s.
 
     Shapes: ``forward(noise (B, noise_dim), labels (B,) or None, num_frames=None)``
     returns ``(B, 3, T, out_size, out_size)`` in [-1, 1], ``T = num_frames`` or
@@ -49,7 +52,8 @@ class Level1Generator(nn.Module):
                  num_classes: int = 0, class_embed_dim: int = 128,
                  out_channels: int = 3, use_spectral_norm: bool = True,
                  embed_spectral_norm: Optional[bool] = None,
-                 cbn_spectral_norm: Optional[bool] = None, gru_burn_in: int = 0):
+                 cbn_spectral_norm: Optional[bool] = None, gru_burn_in: int = 0,
+                 padding_mode: str = 'zeros'):
         super().__init__()
         check_out_size(out_size, channel_mults)
         self.num_frames = num_frames
@@ -65,19 +69,23 @@ class Level1Generator(nn.Module):
         self.blocks = nn.ModuleList()
         in_ch = channels[0]
         for i, ch in enumerate(channels):
-            self.grus.append(ConvGRU(in_ch, ch, use_spectral_norm, burn_in=gru_burn_in))
+            self.grus.append(ConvGRU(in_ch, ch, use_spectral_norm, burn_in=gru_burn_in,
+                                     padding_mode=padding_mode))
             self.blocks.append(nn.ModuleList([
                 GenResBlock2d(ch, ch, num_frames, cond_dim,
                               upsample=i < len(channels) - 1,
                               use_spectral_norm=use_spectral_norm,
-                              cbn_spectral_norm=cbn_spectral_norm),
+                              cbn_spectral_norm=cbn_spectral_norm,
+                              padding_mode=padding_mode),
                 GenResBlock2d(ch, ch, num_frames, cond_dim,
                               use_spectral_norm=use_spectral_norm,
-                              cbn_spectral_norm=cbn_spectral_norm),
+                              cbn_spectral_norm=cbn_spectral_norm,
+                              padding_mode=padding_mode),
             ]))
             in_ch = ch
         self.out_norm = FrameBatchNorm(in_ch, num_frames)
-        self.out_conv = conv2d(in_ch, out_channels, use_spectral_norm=use_spectral_norm)
+        self.out_conv = conv2d(in_ch, out_channels, use_spectral_norm=use_spectral_norm,
+                               padding_mode=padding_mode)
 
     def forward(self, noise: Tensor, labels: Optional[Tensor] = None,
                 num_frames: Optional[int] = None) -> Tensor:

@@ -10,7 +10,6 @@ from hvg.registry import MODELS
 from ..layers import (FrameBatchNorm, GenResBlock2d, GenResBlock3dSeparable, conv2d,
                       per_frame, repeat_frames, resize_frames)
 from ..layers.conditional_bn import use_frame_offset
-from ..layers.spectral import PADDING_MODES
 from .latent_stem import LatentStem, check_out_size
 
 
@@ -149,9 +148,6 @@ class UpsamplingGenerator(nn.Module):
                  residual_resize: str = 'nearest', padding_mode: str = 'zeros'):
         super().__init__()
         check_out_size(out_size, channel_mults)
-        if padding_mode not in PADDING_MODES:
-            raise ValueError(f'padding_mode must be one of {PADDING_MODES}, '
-                             f'got {padding_mode!r}')
         if residual_resize not in ('nearest', 'area'):
             raise ValueError(f"residual_resize must be 'nearest' or 'area', "
                              f'got {residual_resize!r}')

@@ -28,16 +28,18 @@ class ConvGRU(nn.Module):
     """
 
     def __init__(self, in_channels: int, hidden_channels: int,
-                 use_spectral_norm: bool = True, burn_in: int = 0):
+                 use_spectral_norm: bool = True, burn_in: int = 0,
+                 padding_mode: str = 'zeros'):
         super().__init__()
         if burn_in < 0:
             raise ValueError(f'burn_in must be >= 0, got {burn_in}')
         self.hidden_channels = hidden_channels
         self.burn_in = burn_in
         self.gates = conv2d(in_channels + hidden_channels, 2 * hidden_channels,
-                            use_spectral_norm=use_spectral_norm)
+                            use_spectral_norm=use_spectral_norm, padding_mode=padding_mode)
         self.candidate = conv2d(in_channels + hidden_channels, hidden_channels,
-                                use_spectral_norm=use_spectral_norm)
+                                use_spectral_norm=use_spectral_norm,
+                                padding_mode=padding_mode)
 
     def forward(self, x: Tensor, hidden: Optional[Tensor] = None) -> Tensor:
         """x: (B, T, C_in, H, W) -> (B, T, C_hidden, H, W)."""
