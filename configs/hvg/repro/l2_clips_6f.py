@@ -10,7 +10,7 @@ model = dict(generator=dict(num_frames=12))
 
 # demo_l2_clips.py's pipeline, SampleFrames' clip_len = 12 (was 8).
 train_pipeline = [
-    dict(type='DecordInit'),
+    dict(type='DecordInit', cache_mib=64),
     dict(type='SampleFrames', clip_len=12, frame_interval=2),
     dict(type='DecordDecode'),
     dict(type='Resize', short_side=64),
