@@ -112,10 +112,11 @@ class UpsamplingGenerator(nn.Module):
             pixel, the corner's; ``'area'`` weighs every pixel alike.
         padding_mode: spatial padding of every 3x3 convolution: ``'zeros'``
             (the paper's 'same' convolutions), ``'reflect'`` or
-            ``'replicate'``. With zeros the convolutions see a mid-grey
-            frame around the image, which the demo's level 2 turned into a
-            wrong first and last column (docs/quality.md). Time is always
-            zero-padded (the exact streaming unroll relies on it).
+            ``'replicate'``. With zeros every convolution sees its features
+            framed by zeros no frame has, and the demo's level 2 erred twice
+            as much in its first and last columns as inside the frame
+            (docs/quality.md). Time is always zero-padded (the exact
+            streaming unroll relies on it).
 
     Shapes: ``forward(noise (B, noise_dim), lowres (B, in_channels, T_in, in_size,
     in_size) in [-1, 1], labels (B,) or None)`` returns ``(B, out_channels,
